@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* The command model of the tcsteer CLI.
+ *
+ * Every command is parsed from its words into a struct cmd before anything
+ * runs, so that a batch file is checked whole (syntax, devices, prefixes,
+ * objects) before its first command touches the kernel. */
+#ifndef TCSTEER_CLI_CMD_H
+#define TCSTEER_CLI_CMD_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errmsg.h"
+
+enum hook { HOOK_EGRESS, HOOK_INGRESS };
+
+enum cmd_kind {
+	CMD_ATTACH,
+	CMD_DETACH,
+	CMD_SHOW,
+	CMD_ROUTE_ADD,
+	CMD_ROUTE_DEL,
+	CMD_ROUTE_SHOW,
+};
+
+/* An IPv4 or IPv6 prefix or address (addr in network order). */
+struct ipaddr {
+	int family;             /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	unsigned int prefixlen; /* 32/128 for a plain address */
+};
+
+struct cmd {
+	enum cmd_kind kind;
+	int line;                       /* batch file line, 0 on the command line */
+	char dev[IF_NAMESIZE];          /* attach/detach/show: the hooked device */
+	enum hook hook;
+	const char *object;             /* attach: file, NULL = embedded program */
+	const char *section;            /* attach: select by section name */
+	const char *program;            /* attach: select by function name */
+	struct ipaddr prefix;           /* route: source prefix */
+	struct ipaddr via;              /* route add: next hop */
+	char out_dev[IF_NAMESIZE];      /* route add: output device */
+	char table[IF_NAMESIZE];        /* route: attach device of the table, "" = the only one */
+	bool stats;                     /* route show -s */
+};
+
+struct opts {
+	bool json;
+	bool verbose;
+	bool dry_run;
+	bool stats;
+};
+
+extern struct opts g_opts;
+
+/* Parse one command (words after global options). */
+int cmd_parse(struct cmd *c, int argc, char **argv, struct errmsg *err);
+
+/* Run one parsed command. */
+int cmd_run(const struct cmd *c, struct errmsg *err);
+
+int run_attach(const struct cmd *c, struct errmsg *err);
+int run_detach(const struct cmd *c, struct errmsg *err);
+int run_show(const struct cmd *c, struct errmsg *err);
+int run_route_add(const struct cmd *c, struct errmsg *err);
+int run_route_del(const struct cmd *c, struct errmsg *err);
+int run_route_show(const struct cmd *c, struct errmsg *err);
+
+/* Batch: parse every line of the file, then run them all; see batch.c. */
+int run_batch(const char *path, struct errmsg *err);
+
+/* Helpers shared by the commands (util.c). */
+int dev_index(const char *dev, struct errmsg *err);
+int read_file(const char *path, void **buf, size_t *len, struct errmsg *err);
+const char *hook_name(enum hook h);
+void vlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int parse_ipaddr(struct ipaddr *a, const char *s, bool allow_prefix,
+		 struct errmsg *err);
+void format_ipaddr(const struct ipaddr *a, char *out, size_t len);
+
+#endif

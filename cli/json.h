@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* A tiny streaming JSON writer for -j output: enough for arrays of flat
+ * objects, with correct string escaping and commas. */
+#ifndef TCSTEER_CLI_JSON_H
+#define TCSTEER_CLI_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct json {
+	FILE *f;
+	int depth;
+	bool need_comma[16];
+};
+
+void json_init(struct json *j, FILE *f);
+void json_open_array(struct json *j);
+void json_close_array(struct json *j);
+void json_open_object(struct json *j);
+void json_close_object(struct json *j);
+/* The key of the next member (inside an object). */
+void json_key(struct json *j, const char *key);
+void json_string(struct json *j, const char *s);
+void json_uint(struct json *j, uint64_t v);
+void json_bool(struct json *j, bool v);
+
+/* key + value in one call. */
+void json_kv_string(struct json *j, const char *key, const char *s);
+void json_kv_uint(struct json *j, const char *key, uint64_t v);
+void json_kv_bool(struct json *j, const char *key, bool v);
+
+#endif

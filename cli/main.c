@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* tcsteer: load a TC BPF program and attach it with rtnetlink.
+ *
+ * Grammar follows iproute2: global options first, then an object and a verb.
+ * Every failure ends in exactly one line on stderr and a non-zero exit. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+#ifndef TCSTEER_VERSION
+#define TCSTEER_VERSION "unknown"
+#endif
+
+#define EXIT_USAGE 2
+
+struct opts g_opts;
+
+static const char usage_text[] =
+"Usage: tcsteer [OPTIONS] COMMAND\n"
+"\n"
+"Commands:\n"
+"  attach dev IFACE [egress|ingress] [object FILE [section NAME | program NAME]]\n"
+"                    load a program (default: the built-in steering program)\n"
+"                    and attach it as a clsact direct-action filter; a\n"
+"                    previous tcsteer filter on that hook is replaced after\n"
+"                    the new one is in place\n"
+"  detach dev IFACE [egress|ingress]\n"
+"                    remove the filter tcsteer attached to that hook\n"
+"  show [dev IFACE]  list the BPF filters on clsact hooks (all devices)\n"
+"  route add PREFIX via NEXTHOP dev IFACE [table DEV]\n"
+"                    steer packets whose source is in PREFIX out of IFACE\n"
+"                    to NEXTHOP (IPv4 or IPv6, either family for NEXTHOP)\n"
+"  route del PREFIX [table DEV]\n"
+"  route show [-s] [table DEV]\n"
+"                    the steering table of the device tcsteer is attached\n"
+"                    to (DEV may be left out when there is only one)\n"
+"  apply FILE        run a file of commands, all or nothing (same as -batch)\n"
+"\n"
+"Options:\n"
+"  -j, --json        JSON output for show and route show\n"
+"  -s, --stats       with route show: packet and byte counters\n"
+"  -v, --verbose     say what is done; print the whole verifier log\n"
+"  -n, --dry-run     print the netlink messages attach would send, send nothing\n"
+"  -b, -batch FILE   same as apply FILE\n"
+"  -h, --help        this text\n"
+"  -V, --version     the version\n";
+
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
+/* Exit 1 for a failure while running, 2 for a command that could not be
+ * understood (as iproute2 and most Unix tools do). */
+static int fail(const struct errmsg *err, int status)
+{
+	fprintf(stderr, "tcsteer: %s\n",
+		err->text[0] ? err->text : "failed (no reason recorded)");
+	return status;
+}
+
+static bool is_opt(const char *a, const char *s, const char *l)
+{
+	return (s && !strcmp(a, s)) || (l && !strcmp(a, l));
+}
+
+/* Global options, iproute2 style: they precede the command. Returns the
+ * index of the first command word, or -1 when the process should exit with
+ * *status. */
+static int parse_options(int argc, char **argv, const char **batch, int *status)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (is_opt(a, "-j", "--json") || !strcmp(a, "-json")) {
+			g_opts.json = true;
+		} else if (is_opt(a, "-v", "--verbose")) {
+			g_opts.verbose = true;
+		} else if (is_opt(a, "-n", "--dry-run")) {
+			g_opts.dry_run = true;
+		} else if (is_opt(a, "-s", "--stats") || !strcmp(a, "-stats")) {
+			g_opts.stats = true;
+		} else if (is_opt(a, "-b", "-batch") || !strcmp(a, "--batch")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "tcsteer: %s needs a file name\n", a);
+				*status = EXIT_USAGE;
+				return -1;
+			}
+			*batch = argv[++i];
+		} else if (is_opt(a, "-h", "--help") || !strcmp(a, "-help")) {
+			usage(stdout);
+			*status = 0;
+			return -1;
+		} else if (is_opt(a, "-V", "--version") || !strcmp(a, "-version")) {
+			printf("tcsteer %s\n", TCSTEER_VERSION);
+			*status = 0;
+			return -1;
+		} else {
+			fprintf(stderr, "tcsteer: unknown option \"%s\" (try --help)\n", a);
+			*status = EXIT_USAGE;
+			return -1;
+		}
+	}
+	return i;
+}
+
+int main(int argc, char **argv)
+{
+	const char *batch = NULL;
+	struct errmsg err = { 0 };
+	struct cmd c;
+	int first, status = 0;
+
+	first = parse_options(argc, argv, &batch, &status);
+	if (first < 0)
+		return status;
+
+	if (!batch && first < argc && !strcmp(argv[first], "apply")) {
+		if (first + 2 != argc) {
+			fprintf(stderr, "tcsteer: usage: tcsteer apply FILE\n");
+			return EXIT_USAGE;
+		}
+		batch = argv[first + 1];
+		first = argc;
+	}
+	if (batch) {
+		if (first < argc) {
+			fprintf(stderr, "tcsteer: -batch takes no command words\n");
+			return EXIT_USAGE;
+		}
+		return run_batch(batch, &err) ? fail(&err, EXIT_FAILURE) : 0;
+	}
+	if (first >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cmd_parse(&c, argc - first, argv + first, &err))
+		return fail(&err, err.code == ENODEV ? EXIT_FAILURE : EXIT_USAGE);
+	if (cmd_run(&c, &err))
+		return fail(&err, EXIT_FAILURE);
+	return 0;
+}

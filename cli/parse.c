@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/* Words to struct cmd. Parsing checks syntax and the values themselves
+ * (names, prefixes, addresses) but leaves the kernel alone, except for
+ * looking up that named devices exist. */
+#include <errno.h>
+#include <string.h>
+
+#include "cmd.h"
+
+struct words {
+	int argc;
+	char **argv;
+	int i;
+};
+
+static const char *peek(const struct words *w)
+{
+	return w->i < w->argc ? w->argv[w->i] : NULL;
+}
+
+static const char *next(struct words *w)
+{
+	return w->i < w->argc ? w->argv[w->i++] : NULL;
+}
+
+static bool take(struct words *w, const char *word)
+{
+	const char *p = peek(w);
+
+	if (p && !strcmp(p, word)) {
+		w->i++;
+		return true;
+	}
+	return false;
+}
+
+/* The value after a keyword, e.g. "dev" IFACE. */
+static int value_of(struct words *w, const char *key, const char **out,
+		    struct errmsg *err)
+{
+	*out = next(w);
+	if (!*out)
+		return errmsg_set(err, EINVAL, "\"%s\" needs a value", key);
+	return 0;
+}
+
+static int devname(char *dst, const char *src, struct errmsg *err)
+{
+	if (!*src || strlen(src) >= IF_NAMESIZE || strchr(src, '/'))
+		return errmsg_set(err, EINVAL, "\"%s\" is not a valid interface name", src);
+	strcpy(dst, src);
+	return dev_index(dst, err) < 0 ? -ENODEV : 0;
+}
+
+static int parse_dev(struct words *w, char *dst, struct errmsg *err)
+{
+	const char *v;
+
+	if (!take(w, "dev"))
+		return errmsg_set(err, EINVAL, "expected \"dev IFACE\"%s%s",
+				  peek(w) ? " at " : "", peek(w) ? peek(w) : "");
+	return value_of(w, "dev", &v, err) ?: devname(dst, v, err);
+}
+
+static void parse_hook(struct words *w, enum hook *h)
+{
+	*h = HOOK_EGRESS;
+	if (take(w, "ingress"))
+		*h = HOOK_INGRESS;
+	else
+		take(w, "egress");
+}
+
+static int trailing(const struct words *w, struct errmsg *err)
+{
+	if (peek(w))
+		return errmsg_set(err, EINVAL, "unexpected \"%s\"", peek(w));
+	return 0;
+}
+
+static int parse_object(struct words *w, struct cmd *c, struct errmsg *err)
+{
+	int r;
+
+	if (!take(w, "object"))
+		return 0;
+	r = value_of(w, "object", &c->object, err);
+	if (r)
+		return r;
+	if (take(w, "section"))
+		return value_of(w, "section", &c->section, err);
+	if (take(w, "program"))
+		return value_of(w, "program", &c->program, err);
+	return 0;
+}
+
+static int parse_attach(struct words *w, struct cmd *c, struct errmsg *err)
+{
+	int r = parse_dev(w, c->dev, err);
+
+	if (r)
+		return r;
+	parse_hook(w, &c->hook);
+	return parse_object(w, c, err) ?: trailing(w, err);
+}
+
+static int parse_detach(struct words *w, struct cmd *c, struct errmsg *err)
+{
+	int r = parse_dev(w, c->dev, err);
+
+	if (r)
+		return r;
+	parse_hook(w, &c->hook);
+	return trailing(w, err);
+}
+
+static int parse_show(struct words *w, struct cmd *c, struct errmsg *err)
+{
+	if (peek(w)) {
+		int r = parse_dev(w, c->dev, err);
+
+		if (r)
+			return r;
+	}
+	return trailing(w, err);
+}
+
+/* "table DEV": the attach device whose table a route command edits. It
+ * need not exist any more (a table can outlive its device's filter). */
+static int parse_table(struct words *w, struct cmd *c, struct errmsg *err)
+{
+	const char *v;
+	int r;
+
+	if (!take(w, "table"))
+		return 0;
+	r = value_of(w, "table", &v, err);
+	if (r)
+		return r;
+	if (!*v || strlen(v) >= IF_NAMESIZE || strchr(v, '/') || v[0] == '.')
+		return errmsg_set(err, EINVAL, "\"%s\" is not a valid interface name", v);
+	strcpy(c->table, v);
+	return 0;
+}
+
+static int parse_route_add(struct words *w, struct cmd *c, struct errmsg *err)
+{
+	const char *v;
+	int r;
+
+	r = value_of(w, "add", &v, err) ?: parse_ipaddr(&c->prefix, v, true, err);
+	if (r)
+		return r;
+	if (!take(w, "via"))
+		return errmsg_set(err, EINVAL, "expected \"via NEXTHOP\" after %s", v);
+	r = value_of(w, "via", &v, err) ?: parse_ipaddr(&c->via, v, false, err);
+	if (r)
+		return r;
+	return parse_dev(w, c->out_dev, err) ?: parse_table(w, c, err) ?:
+	       trailing(w, err);
+}
+
+static int parse_route_del(struct words *w, struct cmd *c, struct errmsg *err)
+{
+	const char *v;
+
+	return value_of(w, "del", &v, err) ?:
+	       parse_ipaddr(&c->prefix, v, true, err) ?:
+	       parse_table(w, c, err) ?: trailing(w, err);
+}
+
+static int parse_route_show(struct words *w, struct cmd *c, struct errmsg *err)
+{
+	c->stats = g_opts.stats;
+	for (;;) {
+		if (take(w, "-s") || take(w, "-stats") || take(w, "--stats"))
+			c->stats = true;
+		else if (take(w, "-j") || take(w, "-json") || take(w, "--json"))
+			g_opts.json = true;
+		else
+			break;
+	}
+	return parse_table(w, c, err) ?: trailing(w, err);
+}
+
+static int parse_route(struct words *w, struct cmd *c, struct errmsg *err)
+{
+	const char *verb = next(w);
+
+	if (!verb || !strcmp(verb, "show") || !strcmp(verb, "list")) {
+		c->kind = CMD_ROUTE_SHOW;
+		return parse_route_show(w, c, err);
+	}
+	if (!strcmp(verb, "add")) {
+		c->kind = CMD_ROUTE_ADD;
+		return parse_route_add(w, c, err);
+	}
+	if (!strcmp(verb, "del") || !strcmp(verb, "delete")) {
+		c->kind = CMD_ROUTE_DEL;
+		return parse_route_del(w, c, err);
+	}
+	return errmsg_set(err, EINVAL, "unknown route command \"%s\" (add, del, show)", verb);
+}
+
+int cmd_parse(struct cmd *c, int argc, char **argv, struct errmsg *err)
+{
+	struct words w = { argc, argv, 1 };
+	const char *verb = argv[0];
+
+	memset(c, 0, sizeof(*c));
+	if (!strcmp(verb, "attach")) {
+		c->kind = CMD_ATTACH;
+		return parse_attach(&w, c, err);
+	}
+	if (!strcmp(verb, "detach")) {
+		c->kind = CMD_DETACH;
+		return parse_detach(&w, c, err);
+	}
+	if (!strcmp(verb, "show") || !strcmp(verb, "list")) {
+		c->kind = CMD_SHOW;
+		return parse_show(&w, c, err);
+	}
+	if (!strcmp(verb, "route"))
+		return parse_route(&w, c, err);
+	return errmsg_set(err, EINVAL,
+			  "unknown command \"%s\" (attach, detach, show, route, apply; try --help)",
+			  verb);
+}
+
+int cmd_run(const struct cmd *c, struct errmsg *err)
+{
+	switch (c->kind) {
+	case CMD_ATTACH:     return run_attach(c, err);
+	case CMD_DETACH:     return run_detach(c, err);
+	case CMD_SHOW:       return run_show(c, err);
+	case CMD_ROUTE_ADD:  return run_route_add(c, err);
+	case CMD_ROUTE_DEL:  return run_route_del(c, err);
+	case CMD_ROUTE_SHOW: return run_route_show(c, err);
+	}
+	return errmsg_set(err, EINVAL, "internal error: unknown command");
+}

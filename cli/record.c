@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+#include "record.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpf_sys.h"
+#include "bpffs.h"
+
+void record_dir(char *out, size_t len, const char *dev)
+{
+	snprintf(out, len, "%s/%s", TCSTEER_PIN_ROOT, dev);
+}
+
+static void record_path(char *out, size_t len, const char *dev, enum hook h,
+			const char *suffix)
+{
+	snprintf(out, len, "%s/%s/prog_%s%s", TCSTEER_PIN_ROOT, dev, hook_name(h), suffix);
+}
+
+int record_read(const char *dev, enum hook h, uint32_t *prog_id,
+		struct errmsg *err)
+{
+	struct bpf_prog_info info;
+	char path[128];
+	int fd, r;
+
+	*prog_id = 0;
+	record_path(path, sizeof(path), dev, h, "");
+	fd = bpf_sys_obj_get(path, BPF_F_RDONLY, NULL);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return errmsg_set(err, -fd, "cannot read %s: %s", path, strerror(-fd));
+	r = bpf_sys_prog_get_info(fd, &info, NULL);
+	close(fd);
+	if (r)
+		return errmsg_set(err, -r, "%s is not a BPF program pin: %s",
+				  path, strerror(-r));
+	*prog_id = info.id;
+	return 0;
+}
+
+/* Pin under a temporary name, then rename over the old record: there is
+ * never a moment without a record while the old filter may still exist. */
+int record_write(const char *dev, enum hook h, int prog_fd, struct errmsg *err)
+{
+	char dir[96], tmp[128], path[128];
+	int r;
+
+	record_dir(dir, sizeof(dir), dev);
+	r = bpffs_mkdir_p(dir, 0700, err);
+	if (r)
+		return r;
+	record_path(tmp, sizeof(tmp), dev, h, "_new");
+	record_path(path, sizeof(path), dev, h, "");
+	unlink(tmp); /* left over by a run that died between pin and rename */
+	r = bpf_sys_obj_pin(prog_fd, tmp, NULL);
+	if (r)
+		return errmsg_set(err, -r, "cannot pin %s: %s", tmp, strerror(-r));
+	if (rename(tmp, path)) {
+		r = errno;
+		unlink(tmp);
+		return errmsg_set(err, r, "cannot rename %s to %s: %s", tmp, path, strerror(r));
+	}
+	return 0;
+}
+
+int record_remove(const char *dev, enum hook h, struct errmsg *err)
+{
+	char path[128];
+
+	record_path(path, sizeof(path), dev, h, "");
+	if (unlink(path) && errno != ENOENT)
+		return errmsg_set(err, errno, "cannot remove %s: %s", path, strerror(errno));
+	return 0;
+}

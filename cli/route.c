@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/* route add/del/show: edit and read the live steering table.
+ *
+ * Adding a route also makes the next hop's neighbour entry "managed"
+ * (kernel >= 5.16): bpf_redirect_neigh() cannot hold a packet while it
+ * resolves an unknown next hop, and the first packets of a flow would be
+ * sent with the wrong L2 header; a managed entry is kept resolved by the
+ * kernel itself. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cmd.h"
+#include "json.h"
+#include "neigh.h"
+#include "table.h"
+#include "tc.h"
+
+static void route_to_text(const struct steer_route *r, char *via, size_t vlen,
+			  char *dev, size_t dlen)
+{
+	char ifname[IF_NAMESIZE];
+	int family = (int)r->nh.nh_family;
+
+	inet_ntop(family, family == AF_INET ? (const void *)&r->nh.ipv4_nh
+					    : (const void *)r->nh.ipv6_nh, via, vlen);
+	if (if_indextoname(r->ifindex, ifname))
+		snprintf(dev, dlen, "%s", ifname);
+	else
+		snprintf(dev, dlen, "if%u", r->ifindex);
+}
+
+static void route_of_cmd(const struct cmd *c, int out_ifindex, struct steer_route *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ifindex = (__u32)out_ifindex;
+	r->nh.nh_family = (__u32)c->via.family;
+	if (c->via.family == AF_INET)
+		memcpy(&r->nh.ipv4_nh, c->via.addr, 4);
+	else
+		memcpy(r->nh.ipv6_nh, c->via.addr, 16);
+}
+
+/* IPv4 strict reverse-path filtering on the device the requests arrive on
+ * drops them before any program runs: their source (the client) is routed
+ * out of the primary interface. The kernel uses max(all, dev). */
+static int read_rp_filter(const char *dev)
+{
+	char path[128];
+	int v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", dev);
+	f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static void warn_rp_filter(const struct cmd *c)
+{
+	int all = read_rp_filter("all"), dev = read_rp_filter(c->out_dev);
+
+	if (c->prefix.family != AF_INET || (all > dev ? all : dev) != 1)
+		return;
+	fprintf(stderr, "tcsteer: warning: strict rp_filter on %s drops requests that "
+		"arrive there for a source routed elsewhere; set "
+		"net.ipv4.conf.%s.rp_filter=2 (loose) and check net.ipv4.conf.all.rp_filter\n",
+		c->out_dev, c->out_dev);
+}
+
+static void make_next_hop_managed(const struct cmd *c, int ifindex)
+{
+	struct tc_conn *conn;
+	struct errmsg e = { 0 };
+	int r;
+
+	if (tc_conn_open(&conn, &e))
+		goto warn;
+	r = neigh_make_managed(conn, ifindex, c->via.family, c->via.addr, &e);
+	tc_conn_close(conn);
+	if (r >= 0)
+		return;
+warn:
+	fprintf(stderr, "tcsteer: warning: next hop not made managed (%s); the first "
+		"packets to an unresolved next hop can be lost\n", e.text);
+}
+
+int run_route_add(const struct cmd *c, struct errmsg *err)
+{
+	struct steer_route old, r;
+	struct steer_table t;
+	char dev[IF_NAMESIZE];
+	int ifindex, slot, ret;
+
+	ifindex = dev_index(c->out_dev, err);
+	if (ifindex < 0)
+		return ifindex;
+	ret = table_resolve(c->table, dev, err) ?: table_open(&t, dev, true, err);
+	if (ret)
+		return ret;
+	route_of_cmd(c, ifindex, &r);
+	memset(&old, 0, sizeof(old));
+	if (table_get(&t, &c->prefix, &old) == 0) {
+		slot = (int)old.slot; /* a changed route keeps its counters */
+	} else {
+		slot = table_free_slot(&t, err);
+		if (slot > 0)
+			slot = table_counter_reset(&t, (unsigned int)slot, err) ?: slot;
+	}
+	if (slot > 0) {
+		r.slot = (__u32)slot;
+		ret = memcmp(&old, &r, sizeof(r)) ? table_put(&t, &c->prefix, &r, err) : 0;
+	} else {
+		ret = slot;
+	}
+	table_close(&t);
+	if (ret)
+		return ret;
+	make_next_hop_managed(c, ifindex);
+	warn_rp_filter(c);
+	return 0;
+}
+
+int run_route_del(const struct cmd *c, struct errmsg *err)
+{
+	struct steer_table t;
+	char dev[IF_NAMESIZE], text[64];
+	int ret;
+
+	ret = table_resolve(c->table, dev, err) ?: table_open(&t, dev, false, err);
+	if (ret)
+		return ret;
+	ret = table_del(&t, &c->prefix, err);
+	table_close(&t);
+	if (ret == -ENOENT) {
+		format_ipaddr(&c->prefix, text, sizeof(text));
+		return errmsg_set(err, ENOENT, "no route for %s in the table of %s", text, dev);
+	}
+	return ret;
+}
+
+static void show_route_json(struct json *j, const char *prefix, const char *via,
+			    const char *dev, const struct steer_counter *cnt)
+{
+	json_open_object(j);
+	json_kv_string(j, "prefix", prefix);
+	json_kv_string(j, "via", via);
+	json_kv_string(j, "dev", dev);
+	if (cnt) {
+		json_kv_uint(j, "packets", cnt->packets);
+		json_kv_uint(j, "bytes", cnt->bytes);
+	}
+	json_close_object(j);
+}
+
+static int show_routes(const struct cmd *c, const struct steer_table *t,
+		       struct json *j, struct errmsg *err)
+{
+	char prefix[64], via[INET6_ADDRSTRLEN], dev[IF_NAMESIZE + 4];
+	struct route_entry *e;
+	struct steer_counter cnt;
+	size_t n, i;
+	int r;
+
+	r = table_list(t, &e, &n, err);
+	for (i = 0; !r && i < n; i++) {
+		format_ipaddr(&e[i].prefix, prefix, sizeof(prefix));
+		route_to_text(&e[i].route, via, sizeof(via), dev, sizeof(dev));
+		if (c->stats)
+			r = table_counter(t, e[i].route.slot, &cnt, err);
+		if (r)
+			break;
+		if (g_opts.json)
+			show_route_json(j, prefix, via, dev, c->stats ? &cnt : NULL);
+		else if (c->stats)
+			printf("%s via %s dev %s packets %llu bytes %llu\n", prefix, via, dev,
+			       (unsigned long long)cnt.packets, (unsigned long long)cnt.bytes);
+		else
+			printf("%s via %s dev %s\n", prefix, via, dev);
+	}
+	free(e);
+	return r;
+}
+
+static int show_miss(const struct steer_table *t, struct json *j, struct errmsg *err)
+{
+	struct steer_counter cnt;
+	int r = table_counter(t, STEER_SLOT_MISS, &cnt, err);
+
+	if (r)
+		return r;
+	if (g_opts.json) {
+		json_key(j, "miss");
+		json_open_object(j);
+		json_kv_uint(j, "packets", cnt.packets);
+		json_kv_uint(j, "bytes", cnt.bytes);
+		json_close_object(j);
+	} else {
+		printf("miss packets %llu bytes %llu\n", (unsigned long long)cnt.packets,
+		       (unsigned long long)cnt.bytes);
+	}
+	return 0;
+}
+
+int run_route_show(const struct cmd *c, struct errmsg *err)
+{
+	struct steer_table t;
+	char dev[IF_NAMESIZE];
+	struct json j;
+	int r;
+
+	r = table_resolve(c->table, dev, err) ?: table_open(&t, dev, false, err);
+	if (r)
+		return r;
+	json_init(&j, stdout);
+	if (g_opts.json) {
+		json_open_object(&j);
+		json_kv_string(&j, "table", dev);
+		json_key(&j, "routes");
+		json_open_array(&j);
+	}
+	r = show_routes(c, &t, &j, err);
+	if (g_opts.json)
+		json_close_array(&j);
+	if (!r && c->stats)
+		r = show_miss(&t, &j, err);
+	if (g_opts.json)
+		json_close_object(&j);
+	table_close(&t);
+	return r;
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/* show: the BPF filters on the clsact hooks of one device or all of them,
+ * with the program behind each (name, id, tag) and whether tcsteer owns it. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpf_sys.h"
+#include "cmd.h"
+#include "json.h"
+#include "record.h"
+#include "tc.h"
+
+struct show_ctx {
+	struct tc_conn *conn;
+	struct json json;
+	size_t shown;
+};
+
+/* The program's own name; needs CAP_BPF/CAP_SYS_ADMIN, so "" without. */
+static void prog_name_of(uint32_t id, char *out, size_t len)
+{
+	struct bpf_prog_info info;
+	int fd;
+
+	out[0] = '\0';
+	fd = bpf_sys_prog_get_fd_by_id(id, NULL);
+	if (fd < 0)
+		return;
+	if (!bpf_sys_prog_get_info(fd, &info, NULL))
+		snprintf(out, len, "%s", info.name);
+	close(fd);
+}
+
+static void tag_hex(const struct tc_filter_info *f, char out[17])
+{
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; f->has_tag && i < 8; i++)
+		sprintf(out + 2 * i, "%02x", f->tag[i]);
+}
+
+static void print_filter(struct show_ctx *s, const char *dev, enum hook h,
+			 const struct tc_filter_info *f, bool ours)
+{
+	char prog[32] = "", tag[17];
+
+	if (f->prog_id)
+		prog_name_of(f->prog_id, prog, sizeof(prog));
+	tag_hex(f, tag);
+	if (!g_opts.json) {
+		printf("%s %s prio %u handle %u %s", dev, hook_name(h), f->prio,
+		       f->handle, f->kind);
+		if (f->name[0])
+			printf(" name %s", f->name);
+		if (f->prog_id)
+			printf(" prog %s id %u tag %s", prog[0] ? prog : "?", f->prog_id, tag);
+		printf("%s%s\n", f->direct_action ? " direct-action" : "",
+		       ours ? " [tcsteer]" : "");
+		return;
+	}
+	json_open_object(&s->json);
+	json_kv_string(&s->json, "dev", dev);
+	json_kv_string(&s->json, "hook", hook_name(h));
+	json_kv_uint(&s->json, "prio", f->prio);
+	json_kv_uint(&s->json, "handle", f->handle);
+	json_kv_string(&s->json, "kind", f->kind);
+	json_kv_string(&s->json, "name", f->name);
+	json_kv_string(&s->json, "prog_name", prog);
+	json_kv_uint(&s->json, "prog_id", f->prog_id);
+	json_kv_string(&s->json, "tag", tag);
+	json_kv_bool(&s->json, "direct_action", f->direct_action);
+	json_kv_bool(&s->json, "tcsteer", ours);
+	json_close_object(&s->json);
+}
+
+static int show_hook(struct show_ctx *s, const char *dev, int ifindex,
+		     enum hook h, struct errmsg *err)
+{
+	uint32_t parent = h == HOOK_INGRESS ? TC_PARENT_INGRESS : TC_PARENT_EGRESS;
+	struct tc_filter_info *f = NULL;
+	uint32_t ours = 0;
+	size_t n = 0, i;
+	int r;
+
+	r = tc_filter_list(s->conn, ifindex, parent, &f, &n, err);
+	if (r == -ENODEV)
+		return 0; /* vanished while we listed the others */
+	if (r)
+		return r;
+	if (n)
+		record_read(dev, h, &ours, NULL);
+	for (i = 0; i < n; i++) {
+		print_filter(s, dev, h, &f[i], ours && f[i].prog_id == ours);
+		s->shown++;
+	}
+	free(f);
+	return 0;
+}
+
+static int show_dev(struct show_ctx *s, const char *dev, int ifindex,
+		    struct errmsg *err)
+{
+	return show_hook(s, dev, ifindex, HOOK_INGRESS, err) ?:
+	       show_hook(s, dev, ifindex, HOOK_EGRESS, err);
+}
+
+static int show_all(struct show_ctx *s, struct errmsg *err)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int r = 0;
+
+	if (!ifs)
+		return errmsg_set(err, errno, "cannot list devices: %s", strerror(errno));
+	for (i = ifs; !r && i->if_index; i++)
+		r = show_dev(s, i->if_name, (int)i->if_index, err);
+	if_freenameindex(ifs);
+	return r;
+}
+
+int run_show(const struct cmd *c, struct errmsg *err)
+{
+	struct show_ctx s = { 0 };
+	int r;
+
+	r = tc_conn_open(&s.conn, err);
+	if (r)
+		return r;
+	json_init(&s.json, stdout);
+	if (g_opts.json)
+		json_open_array(&s.json);
+	if (c->dev[0])
+		r = show_dev(&s, c->dev, dev_index(c->dev, err), err);
+	else
+		r = show_all(&s, err);
+	if (g_opts.json)
+		json_close_array(&s.json);
+	tc_conn_close(s.conn);
+	return r;
+}

@@ -1,0 +1,103 @@
+# shellcheck shell=bash
+# Shared helpers for tcsteer's integration tests. Source it first:
+#   . "$(dirname "$0")/../lib.sh"
+# Tests run as root against the real kernel; every namespace and pin a test
+# makes carries the test's unique prefix and is removed by the EXIT trap.
+set -euo pipefail
+
+: "${TCSTEER:?TCSTEER must point at the tcsteer binary (ctest sets it)}"
+: "${TCSTEER_SRC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${TCSTEER_PROGS:=}"
+
+T_NAME=$(basename "$0" .sh)
+T_ID="ts$$"             # short: names end up in ifnames (15 chars max)
+T_NETNS=()
+T_FAILS=0
+T_PASSES=0
+
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP $T_NAME: needs root"
+		exit 77
+	fi
+}
+
+# Mount bpffs on /sys/fs/bpf if it is not there yet (tests need it).
+ensure_bpffs() {
+	if ! mountpoint -q /sys/fs/bpf; then
+		mount -t bpf bpf /sys/fs/bpf
+	fi
+}
+
+# new_netns NAME: creates netns "${T_ID}-NAME" with lo up; prints its name.
+new_netns() {
+	local ns="${T_ID}-$1"
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	T_NETNS+=("$ns")
+	echo "$ns"
+}
+
+# in_ns NS CMD...: run in the namespace but keep the host's /sys (so the
+# host's /sys/fs/bpf stays visible, unlike `ip netns exec`).
+in_ns() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
+# veth_pair NS_A IF_A NS_B IF_B: a veth pair between two namespaces, both up.
+veth_pair() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
+cleanup_netns() {
+	local ns
+	for ns in "${T_NETNS[@]:-}"; do
+		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null || true
+	done
+	# Pins the tests made for devices named after this test's id.
+	rm -rf /sys/fs/bpf/tcsteer/"${T_ID}"* 2>/dev/null || true
+}
+trap cleanup_netns EXIT
+
+ok()   { T_PASSES=$((T_PASSES + 1)); echo "ok - $*"; }
+fail() { T_FAILS=$((T_FAILS + 1)); echo "not ok - $*" >&2; }
+
+# check DESC CMD...: records pass/fail of CMD without stopping the test.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else fail "$desc"; fi
+}
+
+# check_fails DESC CMD...: CMD must exit non-zero.
+check_fails() {
+	local desc=$1
+	shift
+	if "$@"; then fail "$desc (unexpected success)"; else ok "$desc"; fi
+}
+
+# expect_error DESC PATTERN CMD...: CMD must fail with exactly one line on
+# stderr that matches PATTERN (an extended regex).
+expect_error() {
+	local desc=$1 pattern=$2 out rc=0
+	shift 2
+	out=$("$@" 2>&1 >/dev/null) || rc=$?
+	if [ "$rc" = 0 ]; then
+		fail "$desc: exit 0, expected failure"
+	elif [ "$(printf '%s\n' "$out" | grep -c .)" -ne 1 ]; then
+		fail "$desc: expected one line on stderr, got: $out"
+	elif ! printf '%s\n' "$out" | grep -Eq -- "$pattern"; then
+		fail "$desc: '$out' does not match /$pattern/"
+	else
+		ok "$desc ($out)"
+	fi
+}
+
+done_testing() {
+	echo "$T_NAME: $T_PASSES passed, $T_FAILS failed"
+	[ "$T_FAILS" = 0 ]
+}
