@@ -5,6 +5,8 @@
 #   ./dev.sh build   build only (no install)
 # Set TCSTEER_NO_APT=1 to skip the apt step (packages already present).
 set -euo pipefail
+# Debian's python3 (with python3-yaml) and tools first, ahead of any pyenv shim.
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 cd "$(dirname "$0")"
 
 BUILD_DIR=${BUILD_DIR:-build}

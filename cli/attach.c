@@ -97,7 +97,8 @@ static void print_dry_run(const struct cmd *c, const struct attach *a)
 
 static int load_program(const struct cmd *c, struct attach *a, struct errmsg *err)
 {
-	struct load_opts lopts = { .verbose_log = g_opts.verbose };
+	struct load_opts lopts = { .verbose_log = g_opts.verbose,
+				   .verbose = g_opts.verbose };
 	char pin_dir[96];
 	int r;
 
@@ -235,7 +236,7 @@ int run_detach(const struct cmd *c, struct errmsg *err)
 	if (r)
 		return r;
 	if (!id)
-		return errmsg_set(err, ENOENT, "tcsteer has no filter on %s %s",
+		return errmsg_set(err, ENOENT, "nothing attached by tcsteer on %s %s",
 				  c->dev, hook_name(c->hook));
 	r = tc_conn_open(&conn, err);
 	if (!r)

@@ -9,15 +9,22 @@
 #include "bpf_sys.h"
 #include "bpffs.h"
 
+/* bpffs refuses dots in names, and VLAN devices have them (eth0.100). */
 void record_dir(char *out, size_t len, const char *dev)
 {
-	snprintf(out, len, "%s/%s", TCSTEER_PIN_ROOT, dev);
+	char name[IF_NAMESIZE];
+
+	bpffs_sanitize_name(name, sizeof(name), dev);
+	snprintf(out, len, "%s/%s", TCSTEER_PIN_ROOT, name);
 }
 
 static void record_path(char *out, size_t len, const char *dev, enum hook h,
 			const char *suffix)
 {
-	snprintf(out, len, "%s/%s/prog_%s%s", TCSTEER_PIN_ROOT, dev, hook_name(h), suffix);
+	char dir[96];
+
+	record_dir(dir, sizeof(dir), dev);
+	snprintf(out, len, "%s/prog_%s%s", dir, hook_name(h), suffix);
 }
 
 int record_read(const char *dev, enum hook h, uint32_t *prog_id,

@@ -16,11 +16,19 @@
 #include "object.h"
 #include "record.h"
 
+static void map_path(char *out, size_t len, const char *dev, const char *map)
+{
+	char dir[96];
+
+	record_dir(dir, sizeof(dir), dev);
+	snprintf(out, len, "%s/%s", dir, map);
+}
+
 static bool has_table(const char *dev)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), "%s/%s/%s", TCSTEER_PIN_ROOT, dev, STEER_MAP_V4);
+	map_path(path, sizeof(path), dev, STEER_MAP_V4);
 	return access(path, F_OK) == 0;
 }
 
@@ -90,7 +98,7 @@ static int open_map(const char *dev, const char *name, uint32_t key_size,
 	char path[128];
 	int fd, r;
 
-	snprintf(path, sizeof(path), "%s/%s/%s", TCSTEER_PIN_ROOT, dev, name);
+	map_path(path, sizeof(path), dev, name);
 	fd = bpf_sys_obj_get(path, 0, NULL);
 	if (fd == -ENOENT)
 		return errmsg_set(err, ENOENT, "no steering table for %s (%s is missing)",

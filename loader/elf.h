@@ -21,6 +21,9 @@
 #ifndef SHN_XINDEX
 #define SHN_XINDEX	0xffff  /* the real index is stored elsewhere */
 #endif
+#ifndef SHF_COMPRESSED
+#define SHF_COMPRESSED	(1 << 11)  /* data starts with an Elf64_Chdr */
+#endif
 #ifndef STV_DEFAULT
 #define STV_DEFAULT	0
 #define STV_INTERNAL	1
@@ -54,7 +57,8 @@ struct elf_section {
 	uint32_t type;          /* SHT_* */
 	uint64_t flags;         /* SHF_* */
 	uint64_t offset;        /* sh_offset as in the file */
-	const uint8_t *data;    /* NULL for SHT_NOBITS and empty sections */
+	const uint8_t *data;    /* NULL for SHT_NOBITS and empty sections;
+				 * raw (Elf64_Chdr + payload) if SHF_COMPRESSED */
 	uint64_t size;          /* sh_size (also for NOBITS) */
 	uint32_t link;
 	uint32_t info;

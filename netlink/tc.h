@@ -45,7 +45,9 @@ struct nlmsghdr *tc_build_filter_dump(void *buf, uint32_t seq, int ifindex,
  * Truncated (still NUL-terminated) if len is too small. */
 void tc_bpf_filter_name(char *out, size_t len, const char *func, int fd);
 
-/* Print a message as hex and decoded fields (for --dry-run and -v). */
+/* Print a message (tc or neighbour) for --dry-run and -v: its bytes as
+ * one hex line, then "<offset> <field> <value>" lines, attributes by name
+ * and nested ones indented. */
 void tc_print_message(FILE *f, const struct nlmsghdr *nlh);
 
 /* A connected NETLINK_ROUTE socket with extended ACKs enabled. */
@@ -56,8 +58,10 @@ void tc_conn_close(struct tc_conn *c);
 /* Next sequence number for a request built by the caller. */
 uint32_t tc_conn_next_seq(struct tc_conn *c);
 
-/* Send one request and wait for its ACK. A kernel error becomes -errno
- * with the kernel's extended-ACK text (if any) in err. */
+/* Send one request and wait for its ACK (NLM_F_ACK is added if missing,
+ * a sequence number if nlmsg_seq is 0). A kernel error becomes -errno with
+ * "kernel: <extended-ACK text> (<strerror>)" in err, or "kernel:
+ * <strerror>" when the kernel gave no text. */
 int tc_conn_request(struct tc_conn *c, struct nlmsghdr *nlh, struct errmsg *err);
 
 /* Called for every reply message of a request that is not NLMSG_ERROR,
@@ -66,8 +70,8 @@ int tc_conn_request(struct tc_conn *c, struct nlmsghdr *nlh, struct errmsg *err)
  * for an error. */
 typedef int (*tc_reply_cb)(const struct nlmsghdr *nlh, void *data);
 
-/* Send one request (a dump if it has NLM_F_DUMP, else it should carry
- * NLM_F_ACK) and feed its replies to cb until the ACK, error or
+/* Send one request (a dump if it is an RTM_GET* with NLM_F_DUMP; anything
+ * else gets NLM_F_ACK) and feed its replies to cb until the ACK, error or
  * NLMSG_DONE of its sequence number. Errors as for tc_conn_request. */
 int tc_conn_talk(struct tc_conn *c, struct nlmsghdr *nlh, tc_reply_cb cb,
 		 void *data, struct errmsg *err);
@@ -92,12 +96,16 @@ struct tc_filter_info {
 int tc_parse_filter_msg(const struct nlmsghdr *nlh, size_t len,
 			struct tc_filter_info *out);
 
-/* Dump the filters at `parent` of ifindex. *out is malloc'ed. A device
- * without clsact yields 0 filters, not an error. */
+/* Dump the filters at `parent` of ifindex, one entry per filter (the
+ * kernel's per-priority header messages, handle 0, are left out). *out is
+ * malloc'ed (NULL when *n is 0). A device without clsact yields 0 filters,
+ * not an error; a missing device is -ENODEV. */
 int tc_filter_list(struct tc_conn *c, int ifindex, uint32_t parent,
 		   struct tc_filter_info **out, size_t *n, struct errmsg *err);
 
-/* Convenience wrappers over the builders + tc_conn_request. */
+/* Convenience wrappers over the builders + tc_conn_request; err reads
+ * "<action>: <cause>", e.g. "create clsact qdisc: no network device with
+ * ifindex 9" or "attach bpf filter: kernel: Bad file descriptor". */
 int tc_clsact_replace(struct tc_conn *c, int ifindex, struct errmsg *err);
 int tc_bpf_filter_add(struct tc_conn *c, int ifindex, uint32_t parent,
 		      int prog_fd, const char *name, struct errmsg *err);

@@ -4,6 +4,9 @@
 # Tests run as root against the real kernel; every namespace and pin a test
 # makes carries the test's unique prefix and is removed by the EXIT trap.
 set -euo pipefail
+# Debian's tools first: python3-yaml is installed for /usr/bin/python3, and a
+# pyenv shim earlier in PATH costs a second per call.
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 
 : "${TCSTEER:?TCSTEER must point at the tcsteer binary (ctest sets it)}"
 : "${TCSTEER_SRC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
@@ -11,7 +14,6 @@ set -euo pipefail
 
 T_NAME=$(basename "$0" .sh)
 T_ID="ts$$"             # short: names end up in ifnames (15 chars max)
-T_NETNS=()
 T_FAILS=0
 T_PASSES=0
 
@@ -34,7 +36,6 @@ new_netns() {
 	local ns="${T_ID}-$1"
 	ip netns add "$ns"
 	ip -n "$ns" link set lo up
-	T_NETNS+=("$ns")
 	echo "$ns"
 }
 
@@ -53,10 +54,12 @@ veth_pair() {
 	ip -n "$3" link set "$4" up
 }
 
+# Every namespace named after this test's id goes, also those made in a
+# $(new_netns ...) subshell, which the parent shell cannot record.
 cleanup_netns() {
 	local ns
-	for ns in "${T_NETNS[@]:-}"; do
-		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null || true
+	for ns in $(ip netns list | awk -v p="${T_ID}-" 'index($1, p) == 1 {print $1}'); do
+		ip netns del "$ns" 2>/dev/null || true
 	done
 	# Pins the tests made for devices named after this test's id.
 	rm -rf /sys/fs/bpf/tcsteer/"${T_ID}"* 2>/dev/null || true

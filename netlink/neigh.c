@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/* Managed neighbour entries for next hops (see neigh.h). */
+#include "neigh.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "tc_internal.h"
+
+static size_t addr_len(int family)
+{
+	switch (family) {
+	case AF_INET:
+		return 4;
+	case AF_INET6:
+		return 16;
+	}
+	return 0;
+}
+
+static struct nlmsghdr *put_neigh_request(void *buf, uint16_t type,
+					  uint16_t flags, uint32_t seq,
+					  int ifindex, int family,
+					  const void *addr)
+{
+	size_t alen = addr_len(family);
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+
+	if (!alen)
+		return NULL;
+	memset(buf, 0, NEIGH_MSG_MAX);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = seq;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = family;
+	ndm->ndm_ifindex = ifindex;
+	ndm->ndm_state = NUD_NONE;
+	mnl_attr_put(nlh, NDA_DST, alen, addr);
+	return nlh;
+}
+
+struct nlmsghdr *neigh_build_managed(void *buf, uint32_t seq, int ifindex,
+				     int family, const void *addr)
+{
+	struct nlmsghdr *nlh;
+
+	/* NUD_NONE: the kernel refuses PERMANENT together with MANAGED, and
+	 * a managed entry's state is the kernel's to drive anyway. */
+	nlh = put_neigh_request(buf, RTM_NEWNEIGH,
+				NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
+				NLM_F_REPLACE, seq, ifindex, family, addr);
+	if (nlh)
+		mnl_attr_put_u32(nlh, NDA_FLAGS_EXT, NTF_EXT_MANAGED);
+	return nlh;
+}
+
+struct nlmsghdr *neigh_build_get(void *buf, uint32_t seq, int ifindex,
+				 int family, const void *addr)
+{
+	return put_neigh_request(buf, RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_ACK,
+				 seq, ifindex, family, addr);
+}
+
+static int on_neigh_attr(const struct nlattr *attr, void *data)
+{
+	struct neigh_info *out = data;
+	size_t n;
+
+	switch (mnl_attr_get_type(attr)) {
+	case NDA_LLADDR:
+		n = mnl_attr_get_payload_len(attr);
+		if (n > sizeof(out->lladdr))
+			goto bad;
+		memcpy(out->lladdr, mnl_attr_get_payload(attr), n);
+		out->lladdr_len = n;
+		break;
+	case NDA_FLAGS_EXT:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			goto bad;
+		out->ext_flags = mnl_attr_get_u32(attr);
+		break;
+	}
+	return MNL_CB_OK;
+bad:
+	errno = EBADMSG;
+	return MNL_CB_ERROR;
+}
+
+int neigh_parse_msg(const struct nlmsghdr *nlh, size_t len,
+		    struct neigh_info *out)
+{
+	const struct ndmsg *ndm;
+	size_t plen;
+
+	memset(out, 0, sizeof(*out));
+	if (!nlh || len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
+	    nlh->nlmsg_len > len)
+		return -EBADMSG;
+	if (nlh->nlmsg_type != RTM_NEWNEIGH)
+		return -ENOMSG;
+	plen = mnl_nlmsg_get_payload_len(nlh);
+	if (plen < sizeof(*ndm))
+		return -EBADMSG;
+	ndm = mnl_nlmsg_get_payload(nlh);
+	out->state = ndm->ndm_state;
+	out->flags = ndm->ndm_flags;
+	if (nl_parse_attrs((const char *)ndm + MNL_ALIGN(sizeof(*ndm)),
+			   plen - MNL_ALIGN(sizeof(*ndm)), on_neigh_attr,
+			   out) != MNL_CB_OK)
+		return -EBADMSG;
+	return 0;
+}
+
+struct neigh_reply {
+	struct neigh_info *out;
+	bool found;
+	bool malformed;
+};
+
+static int on_neigh_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct neigh_reply *r = data;
+	int ret;
+
+	ret = neigh_parse_msg(nlh, nlh->nlmsg_len, r->out);
+	if (ret == -ENOMSG)
+		return MNL_CB_OK;
+	if (ret < 0) {
+		r->malformed = true;
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	r->found = true;
+	return MNL_CB_STOP;
+}
+
+/* "<verb> neighbour <addr><tail>", the context of error lines. */
+static void describe(char *what, size_t len, const char *verb, int family,
+		     const void *addr, const char *tail)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family, addr, text, sizeof(text)))
+		snprintf(text, sizeof(text), "?");
+	snprintf(what, len, "%s neighbour %s%s", verb, text, tail);
+}
+
+int neigh_get(struct tc_conn *c, int ifindex, int family, const void *addr,
+	      struct neigh_info *out, struct errmsg *err)
+{
+	char buf[NEIGH_MSG_MAX] __attribute__((aligned(4)));
+	struct neigh_reply r = { .out = out };
+	char what[80];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	nlh = neigh_build_get(buf, tc_conn_next_seq(c), ifindex, family, addr);
+	if (!nlh)
+		return errmsg_set(err, EAFNOSUPPORT,
+				  "neighbour: address family %d is not IPv4 or IPv6",
+				  family);
+	describe(what, sizeof(what), "get", family, addr, "");
+	ret = tc_conn_talk_ctx(c, nlh, on_neigh_msg, &r, ifindex, what, err);
+	if (ret < 0 && r.malformed)
+		return errmsg_set(err, EBADMSG,
+				  "%s: malformed RTM_NEWNEIGH in the kernel's answer",
+				  what);
+	if (ret < 0)
+		return ret;
+	if (!r.found)
+		return errmsg_set(err, ENOENT, "%s: no entry", what);
+	return 0;
+}
+
+int neigh_make_managed(struct tc_conn *c, int ifindex, int family,
+		       const void *addr, struct errmsg *err)
+{
+	char buf[NEIGH_MSG_MAX] __attribute__((aligned(4)));
+	struct neigh_info cur;
+	struct errmsg local;
+	char what[80];
+	struct nlmsghdr *nlh;
+	int ret;
+
+	ret = neigh_get(c, ifindex, family, addr, &cur, &local);
+	if (ret == 0) {
+		/* Someone pinned this next hop: theirs to keep. */
+		if (cur.state & (NUD_PERMANENT | NUD_NOARP))
+			return 1;
+		if (cur.ext_flags & NTF_EXT_MANAGED)
+			return 0;
+	} else if (ret != -ENOENT) {
+		if (err)
+			*err = local;
+		return ret;
+	}
+
+	nlh = neigh_build_managed(buf, tc_conn_next_seq(c), ifindex, family,
+				  addr);
+	describe(what, sizeof(what), "make", family, addr, " managed");
+	return tc_conn_talk_ctx(c, nlh, NULL, NULL, ifindex, what, err);
+}
+
+void neigh_state_str(char *out, size_t len, uint16_t state)
+{
+	static const struct {
+		uint16_t bit;
+		const char *name;
+	} names[] = {
+		{ NUD_INCOMPLETE, "INCOMPLETE" }, { NUD_REACHABLE, "REACHABLE" },
+		{ NUD_STALE, "STALE" },           { NUD_DELAY, "DELAY" },
+		{ NUD_PROBE, "PROBE" },           { NUD_FAILED, "FAILED" },
+		{ NUD_NOARP, "NOARP" },           { NUD_PERMANENT, "PERMANENT" },
+	};
+	size_t used = 0, i;
+
+	if (!len)
+		return;
+	out[0] = '\0';
+	if (state == NUD_NONE) {
+		snprintf(out, len, "NONE");
+		return;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(state & names[i].bit))
+			continue;
+		used += snprintf(out + used, used < len ? len - used : 0,
+				 "%s%s", used ? "|" : "", names[i].name);
+		if (used >= len)
+			return;
+	}
+	if (state & 0xff00 && used < len)
+		snprintf(out + used, len - used, "%s0x%x", used ? "|" : "",
+			 state & 0xff00);
+}

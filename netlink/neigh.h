@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* Neighbour entries for the next hops tcsteer redirects to: making them
+ * "managed" (kernel >= 5.16: the kernel resolves them by itself and keeps
+ * them resolved, so bpf_redirect_neigh() finds a usable entry), and reading
+ * one back. Uses the tc_conn socket of tc.h. */
+#ifndef TCSTEER_NETLINK_NEIGH_H
+#define TCSTEER_NETLINK_NEIGH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errmsg.h"
+#include "tc.h"
+
+#define NEIGH_MSG_MAX 128
+#define NEIGH_LLADDR_MAX 32 /* MAX_ADDR_LEN */
+
+struct neigh_info {
+	uint16_t state;         /* NUD_* bits (ndm_state) */
+	uint8_t flags;          /* NTF_* (ndm_flags) */
+	uint32_t ext_flags;     /* NTF_EXT_* (NDA_FLAGS_EXT), 0 if absent */
+	uint8_t lladdr[NEIGH_LLADDR_MAX];
+	size_t lladdr_len;      /* 0 while unresolved */
+};
+
+/* Make the entry for addr (4 bytes for AF_INET, 16 for AF_INET6) on
+ * ifindex a managed one, creating it if needed: exactly what
+ * `ip neigh replace ADDR dev IF managed` sends (iproute2 >= 5.16).
+ * An existing PERMANENT or NOARP entry is left alone (a managed update
+ * would strip NUD_PERMANENT). Returns 0 if the entry is managed now
+ * (or already was), 1 if a static entry was kept, or -errno. */
+int neigh_make_managed(struct tc_conn *c, int ifindex, int family,
+		       const void *addr, struct errmsg *err);
+
+/* Read the entry for addr on ifindex. -ENOENT (with a message) if there
+ * is none. */
+int neigh_get(struct tc_conn *c, int ifindex, int family, const void *addr,
+	      struct neigh_info *out, struct errmsg *err);
+
+/* "REACHABLE", "STALE|PROBE", "NONE", ...: the NUD bits spelled out the
+ * way `ip neigh` does. */
+void neigh_state_str(char *out, size_t len, uint16_t state);
+
+/* Pure builders and parser (for tests, --dry-run and fuzzing). */
+/* RTM_NEWNEIGH REQUEST|ACK|CREATE|REPLACE, ndm_state NUD_NONE, NDA_DST,
+ * NDA_FLAGS_EXT = NTF_EXT_MANAGED. NULL for an unknown family. */
+struct nlmsghdr *neigh_build_managed(void *buf, uint32_t seq, int ifindex,
+				     int family, const void *addr);
+/* RTM_GETNEIGH REQUEST|ACK for one entry (NDA_DST only, as the kernel's
+ * strict check of a non-dump get wants). NULL for an unknown family. */
+struct nlmsghdr *neigh_build_get(void *buf, uint32_t seq, int ifindex,
+				 int family, const void *addr);
+/* Decode an RTM_NEWNEIGH of `len` readable bytes: 0, -ENOMSG if it is
+ * another type, -EBADMSG if malformed. */
+int neigh_parse_msg(const struct nlmsghdr *nlh, size_t len,
+		    struct neigh_info *out);
+
+#endif

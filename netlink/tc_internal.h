@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the files of tcsteer_netlink; not part of its API. */
+#ifndef TCSTEER_NETLINK_TC_INTERNAL_H
+#define TCSTEER_NETLINK_TC_INTERNAL_H
+
+#include "tc.h"
+
+/* tc_conn_talk, then the failure put in context: "<what>: <cause>". A
+ * kernel ENODEV (which comes without extended-ACK text) is reworded to
+ * name the ifindex. */
+int tc_conn_talk_ctx(struct tc_conn *c, struct nlmsghdr *nlh, tc_reply_cb cb,
+		     void *data, int ifindex, const char *what,
+		     struct errmsg *err);
+
+/* Walk the attributes in [start, start+len), calling cb for each (the
+ * libmnl callback convention). Unlike mnl_attr_parse_payload this fails
+ * with EBADMSG when an attribute header is cut short or claims more
+ * bytes than are left, instead of stopping quietly. */
+int nl_parse_attrs(const void *start, size_t len,
+		   int (*cb)(const struct nlattr *attr, void *data),
+		   void *data);
+
+/* A string attribute copied into out (size > 0), NUL-terminated and cut
+ * to fit; bytes that would break a one-line message become '?'. */
+void nl_copy_string(char *out, size_t size, const struct nlattr *attr);
+
+#endif
