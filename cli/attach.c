@@ -22,38 +22,70 @@
 #include "record.h"
 #include "tc.h"
 
-/* Everything an attach holds, released by attach_release(). */
-struct attach {
-	int ifindex;
-	uint32_t parent;
+/* The program an attach runs. It is kept until the process ends, so that a
+ * batch attaching one program (and one table) to many devices parses and
+ * loads it once: every filter then runs the same kernel program. */
+struct program {
+	char key[600];                  /* object, section, program, table */
 	void *file;                     /* object file contents, NULL if embedded */
 	struct object_spec obj;
 	bool obj_open;
-	const struct prog_spec *prog;
+	const struct prog_spec *spec;
 	struct loaded_object lo;
 	bool loaded;
+};
+
+/* One attach: the hook, the program and the netlink socket it uses. */
+struct attach {
+	int ifindex;
+	uint32_t parent;
+	struct program *prog;
 	struct tc_conn *conn;
 };
+
+static struct program g_prog;
+static struct tc_conn *g_conn;
 
 static uint32_t hook_parent(enum hook h)
 {
 	return h == HOOK_INGRESS ? TC_PARENT_INGRESS : TC_PARENT_EGRESS;
 }
 
-static void attach_release(struct attach *a)
+/* The table whose maps the program uses: named after the device unless
+ * the command names one (devices may share a table). */
+static const char *table_of(const struct cmd *c)
 {
-	if (a->conn)
-		tc_conn_close(a->conn);
-	if (a->loaded)
-		loaded_object_close(&a->lo);
-	if (a->obj_open)
-		object_close(&a->obj);
-	free(a->file);
+	return c->table[0] ? c->table : c->dev;
+}
+
+static void program_release(struct program *p)
+{
+	if (p->loaded)
+		loaded_object_close(&p->lo);
+	if (p->obj_open)
+		object_close(&p->obj);
+	free(p->file);
+	memset(p, 0, sizeof(*p));
+}
+
+void attach_cleanup(void)
+{
+	program_release(&g_prog);
+	if (g_conn)
+		tc_conn_close(g_conn);
+	g_conn = NULL;
+}
+
+static void program_key(const struct cmd *c, char *key, size_t len)
+{
+	snprintf(key, len, "%s|%s|%s|%s", c->object ? c->object : "",
+		 c->section ? c->section : "", c->program ? c->program : "",
+		 table_of(c));
 }
 
 /* Parse the object (a file, or the built-in steering program) and pick the
  * program; no system call beyond reading the file. */
-static int open_program(const struct cmd *c, struct attach *a, struct errmsg *err)
+static int open_program(const struct cmd *c, struct program *p, struct errmsg *err)
 {
 	const char *what = c->object ? c->object : "built-in program";
 	const void *buf = tcsteer_embedded_obj;
@@ -66,15 +98,15 @@ static int open_program(const struct cmd *c, struct attach *a, struct errmsg *er
 		r = read_file(c->object, &file, &len, err);
 		if (r)
 			return r;
-		a->file = file;
+		p->file = file;
 		buf = file;
 	}
-	r = object_open(&a->obj, buf, len, err);
+	r = object_open(&p->obj, buf, len, err);
 	if (r)
 		return errmsg_prefix(err, "%s", what);
-	a->obj_open = true;
-	a->prog = object_find_program(&a->obj, c->section, c->program, err);
-	if (!a->prog)
+	p->obj_open = true;
+	p->spec = object_find_program(&p->obj, c->section, c->program, err);
+	if (!p->spec)
 		return errmsg_prefix(err, "%s", what);
 	return 0;
 }
@@ -84,18 +116,19 @@ static int open_program(const struct cmd *c, struct attach *a, struct errmsg *er
 static void print_dry_run(const struct cmd *c, const struct attach *a)
 {
 	const int fd = 0; /* stands for the program's fd */
+	const struct prog_spec *spec = a->prog->spec;
 	char buf[TC_MSG_MAX], name[256];
 
 	printf("# dry run: nothing is loaded or sent; fd %d stands for the program's fd\n", fd);
 	printf("# 1. create or keep the clsact qdisc on %s (ifindex %d)\n", c->dev, a->ifindex);
 	tc_print_message(stdout, tc_build_clsact(buf, 1, a->ifindex));
-	tc_bpf_filter_name(name, sizeof(name), a->prog->name, fd);
+	tc_bpf_filter_name(name, sizeof(name), spec->name, fd);
 	printf("# 2. add the %s filter running %s (section %s)\n",
-	       hook_name(c->hook), a->prog->name, a->prog->section);
+	       hook_name(c->hook), spec->name, spec->section);
 	tc_print_message(stdout, tc_build_bpf_filter(buf, 2, a->ifindex, a->parent, fd, name));
 }
 
-static int load_program(const struct cmd *c, struct attach *a, struct errmsg *err)
+static int load_program(const struct cmd *c, struct program *p, struct errmsg *err)
 {
 	struct load_opts lopts = { .verbose_log = g_opts.verbose,
 				   .verbose = g_opts.verbose };
@@ -105,14 +138,46 @@ static int load_program(const struct cmd *c, struct attach *a, struct errmsg *er
 	r = bpffs_ensure_mounted(BPFFS_DEFAULT_MOUNT, g_opts.verbose ? stderr : NULL, err);
 	if (r < 0)
 		return r;
-	record_dir(pin_dir, sizeof(pin_dir), c->dev);
+	record_dir(pin_dir, sizeof(pin_dir), table_of(c));
 	lopts.pin_dir = pin_dir;
-	r = object_load(&a->obj, a->prog, &lopts, &a->lo, err);
+	r = object_load(&p->obj, p->spec, &lopts, &p->lo, err);
 	if (r)
 		return r;
-	a->loaded = true;
-	vlog("loaded %s: fd %d", a->prog->name, a->lo.prog_fd);
+	p->loaded = true;
+	vlog("loaded %s: fd %d", p->spec->name, p->lo.prog_fd);
 	return 0;
+}
+
+/* The program for this command: the one already loaded by an earlier
+ * command of the same process if it is the same, else parsed and loaded
+ * (or, for a dry run, only parsed). */
+static int get_program(const struct cmd *c, struct program **out, struct errmsg *err)
+{
+	char key[sizeof(g_prog.key)];
+	int r;
+
+	program_key(c, key, sizeof(key));
+	if (!g_prog.loaded || strcmp(key, g_prog.key)) {
+		program_release(&g_prog);
+		r = open_program(c, &g_prog, err);
+		if (!r && !g_opts.dry_run)
+			r = load_program(c, &g_prog, err);
+		if (r) {
+			program_release(&g_prog);
+			return r;
+		}
+		snprintf(g_prog.key, sizeof(g_prog.key), "%s", key);
+	}
+	*out = &g_prog;
+	return 0;
+}
+
+static int get_conn(struct tc_conn **out, struct errmsg *err)
+{
+	int r = g_conn ? 0 : tc_conn_open(&g_conn, err);
+
+	*out = g_conn;
+	return r;
 }
 
 /* True when a filter running program old_id is on the hook and that
@@ -166,7 +231,7 @@ static int replace_filter(const struct cmd *c, struct attach *a, struct errmsg *
 	char name[256];
 	int r;
 
-	r = bpf_sys_prog_get_info(a->lo.prog_fd, &info, err) ?:
+	r = bpf_sys_prog_get_info(a->prog->lo.prog_fd, &info, err) ?:
 	    record_read(c->dev, c->hook, &old_id, err);
 	if (r)
 		return r;
@@ -176,11 +241,11 @@ static int replace_filter(const struct cmd *c, struct attach *a, struct errmsg *
 		     c->dev, hook_name(c->hook), old_id);
 		return 0;
 	}
-	tc_bpf_filter_name(name, sizeof(name), a->prog->name, a->lo.prog_fd);
-	r = tc_bpf_filter_add(a->conn, a->ifindex, a->parent, a->lo.prog_fd, name, err);
+	tc_bpf_filter_name(name, sizeof(name), a->prog->spec->name, a->prog->lo.prog_fd);
+	r = tc_bpf_filter_add(a->conn, a->ifindex, a->parent, a->prog->lo.prog_fd, name, err);
 	if (r)
 		return errmsg_prefix(err, "cannot attach to %s %s", c->dev, hook_name(c->hook));
-	r = record_write(c->dev, c->hook, a->lo.prog_fd, err);
+	r = record_write(c->dev, c->hook, a->prog->lo.prog_fd, err);
 	if (r) {
 		/* Without a record the new filter could never be replaced or
 		 * detached by tcsteer: take it out again, keep the old one. */
@@ -205,27 +270,21 @@ int run_attach(const struct cmd *c, struct errmsg *err)
 	a.ifindex = dev_index(c->dev, err);
 	if (a.ifindex < 0)
 		return a.ifindex;
-	r = open_program(c, &a, err);
-	if (!r && g_opts.dry_run) {
+	r = get_program(c, &a.prog, err);
+	if (r)
+		return r;
+	if (g_opts.dry_run) {
 		print_dry_run(c, &a);
-		attach_release(&a);
 		return 0;
 	}
-	if (!r)
-		r = load_program(c, &a, err);
-	if (!r)
-		r = tc_conn_open(&a.conn, err);
-	if (!r)
-		r = tc_clsact_replace(a.conn, a.ifindex, err);
-	if (!r)
-		r = replace_filter(c, &a, err);
-	attach_release(&a);
-	return r;
+	return get_conn(&a.conn, err) ?:
+	       tc_clsact_replace(a.conn, a.ifindex, err) ?:
+	       replace_filter(c, &a, err);
 }
 
 int run_detach(const struct cmd *c, struct errmsg *err)
 {
-	struct tc_conn *conn = NULL;
+	struct tc_conn *conn;
 	uint32_t id;
 	int ifindex, r;
 
@@ -238,11 +297,9 @@ int run_detach(const struct cmd *c, struct errmsg *err)
 	if (!id)
 		return errmsg_set(err, ENOENT, "nothing attached by tcsteer on %s %s",
 				  c->dev, hook_name(c->hook));
-	r = tc_conn_open(&conn, err);
+	r = get_conn(&conn, err);
 	if (!r)
 		r = delete_filters_of(conn, ifindex, hook_parent(c->hook), id, err);
-	if (conn)
-		tc_conn_close(conn);
 	if (r < 0)
 		return r;
 	if (r == 0)

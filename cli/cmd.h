@@ -43,7 +43,8 @@ struct cmd {
 	struct ipaddr prefix;           /* route: source prefix */
 	struct ipaddr via;              /* route add: next hop */
 	char out_dev[IF_NAMESIZE];      /* route add: output device */
-	char table[IF_NAMESIZE];        /* route: attach device of the table, "" = the only one */
+	char table[IF_NAMESIZE];        /* table name, "" = attach: the device's own;
+					   route: the only one there is */
 	bool stats;                     /* route show -s */
 };
 
@@ -68,6 +69,9 @@ int run_show(const struct cmd *c, struct errmsg *err);
 int run_route_add(const struct cmd *c, struct errmsg *err);
 int run_route_del(const struct cmd *c, struct errmsg *err);
 int run_route_show(const struct cmd *c, struct errmsg *err);
+
+/* Release what attach keeps for later commands of the same process. */
+void attach_cleanup(void);
 
 /* Batch: parse every line of the file, then run them all; see batch.c. */
 int run_batch(const char *path, struct errmsg *err);

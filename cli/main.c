@@ -23,20 +23,22 @@ static const char usage_text[] =
 "\n"
 "Commands:\n"
 "  attach dev IFACE [egress|ingress] [object FILE [section NAME | program NAME]]\n"
+"         [table NAME]\n"
 "                    load a program (default: the built-in steering program)\n"
 "                    and attach it as a clsact direct-action filter; a\n"
 "                    previous tcsteer filter on that hook is replaced after\n"
-"                    the new one is in place\n"
+"                    the new one is in place; maps are pinned in table NAME\n"
+"                    (default: the device's name), which devices may share\n"
 "  detach dev IFACE [egress|ingress]\n"
 "                    remove the filter tcsteer attached to that hook\n"
 "  show [dev IFACE]  list the BPF filters on clsact hooks (all devices)\n"
-"  route add PREFIX via NEXTHOP dev IFACE [table DEV]\n"
+"  route add PREFIX via NEXTHOP dev IFACE [table NAME]\n"
 "                    steer packets whose source is in PREFIX out of IFACE\n"
 "                    to NEXTHOP (IPv4 or IPv6, either family for NEXTHOP)\n"
-"  route del PREFIX [table DEV]\n"
-"  route show [-s] [table DEV]\n"
-"                    the steering table of the device tcsteer is attached\n"
-"                    to (DEV may be left out when there is only one)\n"
+"  route del PREFIX [table NAME]\n"
+"  route show [-s] [table NAME]\n"
+"                    the steering table NAME (by default named after the\n"
+"                    device attached; may be left out when there is one)\n"
 "  apply FILE        run a file of commands, all or nothing (same as -batch)\n"
 "\n"
 "Options:\n"
@@ -109,7 +111,7 @@ static int parse_options(int argc, char **argv, const char **batch, int *status)
 	return i;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	const char *batch = NULL;
 	struct errmsg err = { 0 };
@@ -144,4 +146,12 @@ int main(int argc, char **argv)
 	if (cmd_run(&c, &err))
 		return fail(&err, EXIT_FAILURE);
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int status = run(argc, argv);
+
+	attach_cleanup();
+	return status;
 }

@@ -94,6 +94,24 @@ static int parse_object(struct words *w, struct cmd *c, struct errmsg *err)
 	return 0;
 }
 
+/* "table NAME": the steering table (a directory of pinned maps); by
+ * default named after the attach device. It need not be a device. */
+static int parse_table(struct words *w, struct cmd *c, struct errmsg *err)
+{
+	const char *v;
+	int r;
+
+	if (!take(w, "table"))
+		return 0;
+	r = value_of(w, "table", &v, err);
+	if (r)
+		return r;
+	if (!*v || strlen(v) >= IF_NAMESIZE || strchr(v, '/') || v[0] == '.')
+		return errmsg_set(err, EINVAL, "\"%s\" is not a valid interface name", v);
+	strcpy(c->table, v);
+	return 0;
+}
+
 static int parse_attach(struct words *w, struct cmd *c, struct errmsg *err)
 {
 	int r = parse_dev(w, c->dev, err);
@@ -101,7 +119,8 @@ static int parse_attach(struct words *w, struct cmd *c, struct errmsg *err)
 	if (r)
 		return r;
 	parse_hook(w, &c->hook);
-	return parse_object(w, c, err) ?: trailing(w, err);
+	return parse_object(w, c, err) ?: parse_table(w, c, err) ?:
+	       trailing(w, err);
 }
 
 static int parse_detach(struct words *w, struct cmd *c, struct errmsg *err)
@@ -123,24 +142,6 @@ static int parse_show(struct words *w, struct cmd *c, struct errmsg *err)
 			return r;
 	}
 	return trailing(w, err);
-}
-
-/* "table DEV": the attach device whose table a route command edits. It
- * need not exist any more (a table can outlive its device's filter). */
-static int parse_table(struct words *w, struct cmd *c, struct errmsg *err)
-{
-	const char *v;
-	int r;
-
-	if (!take(w, "table"))
-		return 0;
-	r = value_of(w, "table", &v, err);
-	if (r)
-		return r;
-	if (!*v || strlen(v) >= IF_NAMESIZE || strchr(v, '/') || v[0] == '.')
-		return errmsg_set(err, EINVAL, "\"%s\" is not a valid interface name", v);
-	strcpy(c->table, v);
-	return 0;
 }
 
 static int parse_route_add(struct words *w, struct cmd *c, struct errmsg *err)

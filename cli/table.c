@@ -59,9 +59,9 @@ int table_resolve(const char *requested, char dev[IF_NAMESIZE], struct errmsg *e
 		return 0;
 	if (count == 0)
 		return errmsg_set(err, ENOENT, "no steering table yet: attach tcsteer "
-				  "first, or name the attach device with \"table DEV\"");
+				  "first, or name one with \"table NAME\"");
 	return errmsg_set(err, EINVAL, "several steering tables (%s): name one with "
-			  "\"table DEV\"", found);
+			  "\"table NAME\"", found);
 }
 
 /* Make the table's maps by loading the built-in program with pinning:
