@@ -180,23 +180,61 @@ static int get_conn(struct tc_conn **out, struct errmsg *err)
 	return r;
 }
 
-/* True when a filter running program old_id is on the hook and that
- * program has the same tag (a hash of its instructions, map references
- * left out) as the one just loaded: attaching again would change nothing. */
+/* The sorted ids of the maps a program uses; false if they cannot be read
+ * or there are more than fit. */
+#define MAX_PROG_MAPS 64
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool prog_map_ids(int fd, uint32_t ids[MAX_PROG_MAPS], uint32_t *n)
+{
+	*n = MAX_PROG_MAPS;
+	if (bpf_sys_prog_get_map_ids(fd, ids, n, NULL) || *n > MAX_PROG_MAPS)
+		return false;
+	qsort(ids, *n, sizeof(ids[0]), cmp_u32);
+	return true;
+}
+
+/* Same instructions (the tag hashes them with map references left out)
+ * and the same maps: attaching the new program would change nothing. */
+static bool same_program(uint32_t old_id, int new_fd, const uint8_t *new_tag)
+{
+	uint32_t old_ids[MAX_PROG_MAPS], new_ids[MAX_PROG_MAPS], nold, nnew;
+	struct bpf_prog_info old;
+	bool same = false;
+	int fd;
+
+	fd = bpf_sys_prog_get_fd_by_id(old_id, NULL);
+	if (fd < 0)
+		return false;
+	if (!bpf_sys_prog_get_info(fd, &old, NULL) &&
+	    !memcmp(old.tag, new_tag, sizeof(old.tag)) &&
+	    prog_map_ids(fd, old_ids, &nold) && prog_map_ids(new_fd, new_ids, &nnew))
+		same = nold == nnew && !memcmp(old_ids, new_ids, nold * sizeof(old_ids[0]));
+	close(fd);
+	return same;
+}
+
+/* True when a filter runs program old_id on the hook and that program is
+ * the same as the one just loaded. */
 static bool same_program_attached(struct attach *a, uint32_t old_id,
 				  const struct bpf_prog_info *new_info)
 {
 	struct tc_filter_info *f = NULL;
 	size_t n = 0, i;
-	bool same = false;
+	bool present = false;
 
 	if (tc_filter_list(a->conn, a->ifindex, a->parent, &f, &n, NULL))
 		return false;
-	for (i = 0; i < n && !same; i++)
-		same = f[i].prog_id == old_id && f[i].has_tag &&
-		       !memcmp(f[i].tag, new_info->tag, sizeof(f[i].tag));
+	for (i = 0; i < n && !present; i++)
+		present = !strcmp(f[i].kind, "bpf") && f[i].prog_id == old_id;
 	free(f);
-	return same;
+	return present && same_program(old_id, a->prog->lo.prog_fd, new_info->tag);
 }
 
 /* Delete every bpf filter at the hook whose program is prog_id. Returns the
@@ -288,12 +326,17 @@ int run_detach(const struct cmd *c, struct errmsg *err)
 	uint32_t id;
 	int ifindex, r;
 
-	ifindex = dev_index(c->dev, err);
-	if (ifindex < 0)
-		return ifindex;
 	r = record_read(c->dev, c->hook, &id, err);
 	if (r)
 		return r;
+	ifindex = dev_index(c->dev, err);
+	if (ifindex < 0 && id) {
+		/* The filter went with the device; only the record is left. */
+		vlog("%s is gone; forgetting its %s record", c->dev, hook_name(c->hook));
+		return record_remove(c->dev, c->hook, err);
+	}
+	if (ifindex < 0)
+		return ifindex;
 	if (!id)
 		return errmsg_set(err, ENOENT, "nothing attached by tcsteer on %s %s",
 				  c->dev, hook_name(c->hook));

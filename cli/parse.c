@@ -44,22 +44,31 @@ static int value_of(struct words *w, const char *key, const char **out,
 	return 0;
 }
 
-static int devname(char *dst, const char *src, struct errmsg *err)
+static int devname(char *dst, const char *src, bool must_exist,
+		   struct errmsg *err)
 {
 	if (!*src || strlen(src) >= IF_NAMESIZE || strchr(src, '/'))
 		return errmsg_set(err, EINVAL, "\"%s\" is not a valid interface name", src);
 	strcpy(dst, src);
-	return dev_index(dst, err) < 0 ? -ENODEV : 0;
+	if (must_exist && dev_index(dst, err) < 0)
+		return -ENODEV;
+	return 0;
 }
 
-static int parse_dev(struct words *w, char *dst, struct errmsg *err)
+static int parse_dev_opt(struct words *w, char *dst, bool must_exist,
+			 struct errmsg *err)
 {
 	const char *v;
 
 	if (!take(w, "dev"))
 		return errmsg_set(err, EINVAL, "expected \"dev IFACE\"%s%s",
 				  peek(w) ? " at " : "", peek(w) ? peek(w) : "");
-	return value_of(w, "dev", &v, err) ?: devname(dst, v, err);
+	return value_of(w, "dev", &v, err) ?: devname(dst, v, must_exist, err);
+}
+
+static int parse_dev(struct words *w, char *dst, struct errmsg *err)
+{
+	return parse_dev_opt(w, dst, true, err);
 }
 
 static void parse_hook(struct words *w, enum hook *h)
@@ -123,9 +132,10 @@ static int parse_attach(struct words *w, struct cmd *c, struct errmsg *err)
 	       trailing(w, err);
 }
 
+/* detach also accepts a device that is gone: its record is then dropped. */
 static int parse_detach(struct words *w, struct cmd *c, struct errmsg *err)
 {
-	int r = parse_dev(w, c->dev, err);
+	int r = parse_dev_opt(w, c->dev, false, err);
 
 	if (r)
 		return r;

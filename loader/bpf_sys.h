@@ -94,6 +94,11 @@ int bpf_sys_prog_get_info(int prog_fd, struct bpf_prog_info *info,
 int bpf_sys_map_get_info(int map_fd, struct bpf_map_info *info,
 			 struct errmsg *err);
 
+/* The ids of the maps a program uses: ids has room for *n entries; *n
+ * becomes the program's map count (which may be larger than the room). */
+int bpf_sys_prog_get_map_ids(int prog_fd, uint32_t *ids, uint32_t *n,
+			     struct errmsg *err);
+
 struct bpf_sys_test_run {
 	int prog_fd;
 	const void *data_in;

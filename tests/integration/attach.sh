@@ -82,4 +82,13 @@ check "show -j parses" bash -c "nsenter --net=/run/netns/$H $TCSTEER -j show | p
 check "dry run exits 0" bash -c "nsenter --net=/run/netns/$H $TCSTEER --dry-run attach dev $DEV >/dev/null"
 check "dry run attached nothing" test "$(count_ours egress)" = 0
 
+# 10. a device that disappears: detach forgets its record and succeeds.
+ip -n "$H" link add "${T_ID}g" type veth peer name "${T_ID}h"
+ip -n "$H" link set "${T_ID}g" up
+check "attach to a device that will go" ts attach dev "${T_ID}g"
+ip -n "$H" link del "${T_ID}g"
+check "detach after the device went" ts detach dev "${T_ID}g"
+check "its record is gone" test ! -e "/sys/fs/bpf/tcsteer/${T_ID}g/prog_egress"
+expect_error "detach again names the device" "device \"${T_ID}g\" not found" ts detach dev "${T_ID}g"
+
 done_testing
