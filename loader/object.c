@@ -7,8 +7,9 @@
  *   2. BTF (parsed, and the clang DATASEC fix-up applied to our copy)
  *   3. maps: legacy/iproute2 `maps`, BTF `.maps`, global data sections
  *   4. programs: every function of every executable section but .text
- *   5. per program: copy its code, append .text when it calls into it, and
- *      resolve its relocations into call immediates and map references
+ *   5. per program: copy its code, append the .text functions it calls
+ *      (and those they call), and resolve its relocations into call
+ *      immediates and map references
  *   6. PROG_ARRAY `values` initialisers (they name programs, so last) */
 #include "object.h"
 
@@ -42,6 +43,11 @@ struct sec_relocs {
 	bool read;
 };
 
+/* A function in .text, in instructions. */
+struct text_func {
+	uint64_t start, count;
+};
+
 /* Per-map facts needed only while opening. */
 struct map_extent {
 	uint64_t size;          /* bytes of the definition in its section */
@@ -60,6 +66,8 @@ struct open_ctx {
 	struct map_extent *extents;     /* per map */
 	size_t maps_cap;
 	uint64_t *prog_sizes;           /* per program: bytes of its function */
+	struct text_func *text_funcs;   /* .text functions, by start */
+	size_t ntext_funcs;
 };
 
 /* Building one program's instructions. */
@@ -67,7 +75,11 @@ struct prog_build {
 	struct prog_spec *p;
 	size_t insns_cap, refs_cap;
 	uint64_t start, end;            /* its insns in its own section */
-	int64_t text_base;              /* where .text was appended, or -1 */
+	/* per .text function: where it was appended, or -1 */
+	int64_t *text_pos;
+	/* .text functions in the order they were appended; the first
+	 * `relocated` of them have had their relocations done */
+	size_t *appended, nappended, relocated;
 };
 
 static uint32_t load_u32(const uint8_t *p)
@@ -847,6 +859,58 @@ static int check_function(struct open_ctx *c, const struct elf_symbol *sym)
 	return 0;
 }
 
+static int cmp_text_func(const void *a, const void *b)
+{
+	const struct text_func *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The functions of .text (subprograms), sorted, each checked like a
+ * program; overlapping ones are refused so that every instruction belongs
+ * to at most one. */
+static int collect_text_functions(struct open_ctx *c)
+{
+	const struct elf_file *ef = c->ef;
+	size_t i, n = 0;
+	int ret;
+
+	if (!c->text)
+		return 0;
+	c->text_funcs = malloc((ef->nsymbols ? ef->nsymbols : 1) *
+			       sizeof(*c->text_funcs));
+	if (!c->text_funcs)
+		return errmsg_set(c->err, ENOMEM, "out of memory");
+	for (i = 1; i < ef->nsymbols; i++) {
+		const struct elf_symbol *s = &ef->symbols[i];
+
+		if (s->type != STT_FUNC || s->shndx != c->text)
+			continue;
+		ret = check_function(c, s);
+		if (ret)
+			return ret;
+		c->text_funcs[n].start = s->value / sizeof(struct bpf_insn);
+		c->text_funcs[n].count = s->size / sizeof(struct bpf_insn);
+		n++;
+	}
+	qsort(c->text_funcs, n, sizeof(*c->text_funcs), cmp_text_func);
+	c->ntext_funcs = n ? 1 : 0;
+	for (i = 1; i < n; i++) {
+		struct text_func *prev = &c->text_funcs[c->ntext_funcs - 1];
+		struct text_func *f = &c->text_funcs[i];
+
+		if (f->start == prev->start && f->count == prev->count)
+			continue; /* an alias */
+		if (f->start < prev->start + prev->count)
+			return errmsg_set(c->err, EINVAL,
+					  "section \".text\": functions at insns %llu and %llu overlap",
+					  (unsigned long long)prev->start,
+					  (unsigned long long)f->start);
+		c->text_funcs[c->ntext_funcs++] = *f;
+	}
+	return 0;
+}
+
 /* Every function of every executable section but .text, in section order
  * and then by offset: the first one is the default program. */
 static int collect_programs(struct open_ctx *c)
@@ -942,8 +1006,51 @@ static int add_ref(struct open_ctx *c, struct prog_build *b,
 	return 0;
 }
 
+/* The .text function holding instruction `insn`, or -1. */
+static int64_t text_func_at(const struct open_ctx *c, uint64_t insn)
+{
+	size_t lo = 0, hi = c->ntext_funcs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct text_func *f = &c->text_funcs[mid];
+
+		if (insn < f->start)
+			hi = mid;
+		else if (insn >= f->start + f->count)
+			lo = mid + 1;
+		else
+			return (int64_t)mid;
+	}
+	return -1;
+}
+
+/* Where .text instruction `target` lands: the function holding it is
+ * appended the first time it is needed. Only functions the program can
+ * reach come along: the verifier refuses unreachable code. */
+static int text_position(struct open_ctx *c, struct prog_build *b, size_t at,
+			 int64_t target, int64_t *out)
+{
+	int64_t f = text_func_at(c, (uint64_t)target);
+	const struct text_func *tf;
+
+	if (f < 0)
+		return errmsg_set(c->err, EINVAL,
+				  "insn %zu: target %lld in .text is inside no function",
+				  at, (long long)target);
+	tf = &c->text_funcs[f];
+	if (b->text_pos[f] < 0) {
+		b->text_pos[f] = (int64_t)b->p->ninsns;
+		b->appended[b->nappended++] = (size_t)f;
+		if (append_code(c, b, c->text, tf->start, tf->count))
+			return -ENOMEM;
+	}
+	*out = b->text_pos[f] + (target - (int64_t)tf->start);
+	return 0;
+}
+
 /* Where instruction `target` of section shndx lands in the program being
- * built: inside the program itself, or in the appended .text. */
+ * built: inside the program itself, or in an appended .text function. */
 static int code_position(struct open_ctx *c, struct prog_build *b,
 			 size_t at, uint32_t shndx, int64_t target,
 			 int64_t *out)
@@ -955,15 +1062,8 @@ static int code_position(struct open_ctx *c, struct prog_build *b,
 				  "insn %zu: target %lld is outside section \"%s\" (%llu insns)",
 				  at, (long long)target, sec_name(c, shndx),
 				  (unsigned long long)n);
-	if (shndx == c->text && c->text) {
-		if (b->text_base < 0) {
-			b->text_base = (int64_t)b->p->ninsns;
-			if (append_code(c, b, c->text, 0, n))
-				return -ENOMEM;
-		}
-		*out = b->text_base + target;
-		return 0;
-	}
+	if (shndx == c->text && c->text)
+		return text_position(c, b, at, target, out);
 	if (shndx == b->p->sec_index && (uint64_t)target >= b->start &&
 	    (uint64_t)target < b->end) {
 		*out = target - (int64_t)b->start;
@@ -1157,22 +1257,34 @@ static int relocate_code(struct open_ctx *c, struct prog_build *b,
 static int build_program(struct open_ctx *c, size_t index)
 {
 	struct prog_spec *p = &c->obj->progs[index];
-	struct prog_build b = { .p = p, .text_base = -1 };
 	uint64_t count = c->prog_sizes[index] / sizeof(struct bpf_insn);
-	int ret;
+	struct prog_build b = { .p = p };
+	size_t i, n = c->ntext_funcs ? c->ntext_funcs : 1;
+	int ret = 0;
 
+	b.text_pos = malloc(n * sizeof(*b.text_pos));
+	b.appended = malloc(n * sizeof(*b.appended));
+	if (!b.text_pos || !b.appended)
+		ret = errmsg_set(c->err, ENOMEM, "out of memory");
+	for (i = 0; i < c->ntext_funcs; i++)
+		b.text_pos[i] = -1;
 	b.start = p->sec_offset / sizeof(struct bpf_insn);
 	b.end = b.start + count;
-	ret = append_code(c, &b, p->sec_index, b.start, count);
+	if (!ret)
+		ret = append_code(c, &b, p->sec_index, b.start, count);
 	if (!ret)
 		ret = relocate_code(c, &b, p->sec_index, b.start, count, 0);
-	/* .text came along if the program calls into it; .text's own
-	 * relocations (calls between subprograms, map references) follow. */
-	if (!ret && b.text_base >= 0)
-		ret = relocate_code(c, &b, c->text, 0,
-				    c->ef->sections[c->text].size /
-					    sizeof(struct bpf_insn),
-				    (size_t)b.text_base);
+	/* The .text functions it calls came along; their own relocations
+	 * (calls to more functions, map references) may bring more. */
+	while (!ret && b.relocated < b.nappended) {
+		size_t f = b.appended[b.relocated++];
+
+		ret = relocate_code(c, &b, c->text, c->text_funcs[f].start,
+				    c->text_funcs[f].count,
+				    (size_t)b.text_pos[f]);
+	}
+	free(b.text_pos);
+	free(b.appended);
 	if (ret)
 		return errmsg_prefix(c->err, "program \"%s\"", p->name);
 	return 0;
@@ -1298,6 +1410,7 @@ static void open_ctx_free(struct open_ctx *c)
 	free(c->kinds);
 	free(c->extents);
 	free(c->prog_sizes);
+	free(c->text_funcs);
 	btf_free(&c->btf);
 }
 
@@ -1314,6 +1427,8 @@ static int open_steps(struct open_ctx *c)
 		ret = read_btf(c);
 	if (!ret)
 		ret = collect_maps(c);
+	if (!ret)
+		ret = collect_text_functions(c);
 	if (!ret)
 		ret = collect_programs(c);
 	for (i = 0; !ret && i < c->obj->nprogs; i++)

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The object model: what an ELF BPF object asks the kernel for.
  *
- * object_open() turns a parsed ELF file into programs (with .text
- * subprograms appended and BPF-to-BPF calls fixed), map specifications
- * (legacy `maps` struct bpf_map_def, iproute2 struct bpf_elf_map, BTF `.maps`,
- * global data .data/.rodata/.bss) and the list of map references each
- * program's instructions hold. Like elf.c it makes no system calls.
+ * object_open() turns a parsed ELF file into programs (with the .text
+ * functions each one reaches appended and BPF-to-BPF calls fixed), map
+ * specifications (legacy `maps` struct bpf_map_def, iproute2 struct
+ * bpf_elf_map, BTF `.maps`, global data .data/.rodata/.bss) and the list of
+ * map references each program's instructions hold. Like elf.c it makes no
+ * system calls. Map names are checked to be what the kernel accepts (1-15
+ * characters of [A-Za-z0-9_.]); global data maps are named after their
+ * section. Function pointers (callbacks) and externs are refused.
  *
  * object_open() copies the file image, so the caller's buffer may be freed
  * right after it returns; everything in the object_spec (init pointers,
