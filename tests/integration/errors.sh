@@ -94,16 +94,16 @@ expect_error "no privilege" "privilege|CAP_BPF|CAP_NET_ADMIN|not permitted" \
 still_working "after a privilege failure"
 
 # Bad routes change nothing.
-ts route add 192.0.2.0/24 via 10.78.0.2 dev "$DEV"
-routes_before=$(ts route show)
-expect_error "bad prefix" "not an IPv4 or IPv6 prefix" ts route add 192.0.2.x/24 via 10.78.0.2 dev "$DEV"
-expect_error "prefix length" "prefix length must be 0..32" ts route add 192.0.2.0/33x via 10.78.0.2 dev "$DEV"
-expect_error "host bits" "bits set beyond" ts route add 192.0.2.1/24 via 10.78.0.2 dev "$DEV"
-expect_error "bad next hop" "not an IPv4 or IPv6 address" ts route add 198.51.100.0/24 via 10.78.0 dev "$DEV"
-expect_error "next hop with a prefix" "not a prefix" ts route add 198.51.100.0/24 via 10.78.0.2/24 dev "$DEV"
-expect_error "unknown output device" 'device "nosuchdev0" not found' ts route add 198.51.100.0/24 via 10.78.0.2 dev nosuchdev0
-expect_error "route del of a missing route" "no route for 203.0.113.0/24" ts route del 203.0.113.0/24
-check "the table is unchanged" test "$(ts route show)" = "$routes_before"
+ts route add 192.0.2.0/24 via 10.78.0.2 dev "$DEV" table "$DEV"
+routes_before=$(ts route show table "$DEV")
+expect_error "bad prefix" "not an IPv4 or IPv6 prefix" ts route add 192.0.2.x/24 via 10.78.0.2 dev "$DEV" table "$DEV"
+expect_error "prefix length" "prefix length must be 0..32" ts route add 192.0.2.0/33x via 10.78.0.2 dev "$DEV" table "$DEV"
+expect_error "host bits" "bits set beyond" ts route add 192.0.2.1/24 via 10.78.0.2 dev "$DEV" table "$DEV"
+expect_error "bad next hop" "not an IPv4 or IPv6 address" ts route add 198.51.100.0/24 via 10.78.0 dev "$DEV" table "$DEV"
+expect_error "next hop with a prefix" "not a prefix" ts route add 198.51.100.0/24 via 10.78.0.2/24 dev "$DEV" table "$DEV"
+expect_error "unknown output device" 'device "nosuchdev0" not found' ts route add 198.51.100.0/24 via 10.78.0.2 dev nosuchdev0 table "$DEV"
+expect_error "route del of a missing route" "no route for 203.0.113.0/24" ts route del 203.0.113.0/24 table "$DEV"
+check "the table is unchanged" test "$(ts route show table "$DEV")" = "$routes_before"
 still_working "after bad routes"
 
 done_testing
