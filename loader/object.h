@@ -100,4 +100,10 @@ const struct prog_spec *object_find_program(const struct object_spec *obj,
 					    const char *function,
 					    struct errmsg *err);
 
+/* name as the kernel takes it (bpf_obj_name_cpy fails the whole call on
+ * anything else): cut to BPF_OBJ_NAME_LEN - 1 characters, every character
+ * outside [A-Za-z0-9_.] replaced by '_'. Global data maps are named so here,
+ * programs so by the loader. */
+void object_kernel_name(char dst[BPF_OBJ_NAME_LEN], const char *name);
+
 #endif
