@@ -281,8 +281,13 @@ static int replace_filter(const struct cmd *c, struct attach *a, struct errmsg *
 	}
 	tc_bpf_filter_name(name, sizeof(name), a->prog->spec->name, a->prog->lo.prog_fd);
 	r = tc_bpf_filter_add(a->conn, a->ifindex, a->parent, a->prog->lo.prog_fd, name, err);
-	if (r)
+	if (r) {
+		/* The kernel may have added it and only its answer was lost
+		 * (e.g. ENOBUFS on receive): an unrecorded filter would run
+		 * ahead of the old one for good. */
+		delete_filters_of(a->conn, a->ifindex, a->parent, new_id, NULL);
 		return errmsg_prefix(err, "cannot attach to %s %s", c->dev, hook_name(c->hook));
+	}
 	r = record_write(c->dev, c->hook, a->prog->lo.prog_fd, err);
 	if (r) {
 		/* Without a record the new filter could never be replaced or

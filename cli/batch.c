@@ -22,6 +22,7 @@ struct undo {
 	struct ipaddr prefix;
 	bool existed;
 	struct steer_route old;
+	struct steer_counter *counters; /* old's per-CPU counts, if existed */
 };
 
 struct batch {
@@ -136,6 +137,8 @@ static int note_undo(struct batch *b, const struct cmd *c, struct errmsg *err)
 		return r;
 	if (table_open(&t, u->dev, false, NULL) == 0) {
 		u->existed = table_get(&t, &c->prefix, &u->old) == 0;
+		if (u->existed)
+			table_counter_copy(&t, u->old.slot, &u->counters, NULL);
 		table_close(&t);
 	}
 	b->nundo++;
@@ -149,13 +152,18 @@ static void undo_all(struct batch *b)
 	while (b->nundo) {
 		struct undo *u = &b->undo[--b->nundo];
 
-		if (table_open(&t, u->dev, false, NULL))
-			continue;
-		if (u->existed)
-			table_put(&t, &u->prefix, &u->old, NULL);
-		else
-			table_del(&t, &u->prefix, NULL);
-		table_close(&t);
+		if (table_open(&t, u->dev, false, NULL) == 0) {
+			if (u->existed)
+				table_put(&t, &u->prefix, &u->old, NULL);
+			else
+				table_del(&t, &u->prefix, NULL);
+			/* Packets counted since the copy (a batch takes
+			 * milliseconds) are lost; a reset to zero is not. */
+			if (u->counters)
+				table_counter_set(&t, u->old.slot, u->counters, NULL);
+			table_close(&t);
+		}
+		free(u->counters);
 	}
 }
 
@@ -167,6 +175,8 @@ static void batch_free(struct batch *b)
 		free(b->lines[i]);
 	free(b->lines);
 	free(b->cmds);
+	for (i = 0; i < b->nundo; i++)
+		free(b->undo[i].counters);
 	free(b->undo);
 }
 

@@ -167,6 +167,13 @@ static int parse_route_add(struct words *w, struct cmd *c, struct errmsg *err)
 	r = value_of(w, "via", &v, err) ?: parse_ipaddr(&c->via, v, false, err);
 	if (r)
 		return r;
+	/* bpf_redirect_neigh() takes an IPv6 next hop for IPv4 packets, but
+	 * reads any next hop of an IPv6 packet as IPv6: an IPv4 one would
+	 * be looked up as a bogus IPv6 neighbour and every packet lost. */
+	if (c->prefix.family == AF_INET6 && c->via.family == AF_INET)
+		return errmsg_set(err, EINVAL, "%s: an IPv6 prefix needs an IPv6 "
+				  "next hop (the kernel cannot send IPv6 packets "
+				  "to an IPv4 one)", v);
 	return parse_dev(w, c->out_dev, err) ?: parse_table(w, c, err) ?:
 	       trailing(w, err);
 }

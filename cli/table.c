@@ -206,13 +206,27 @@ static int key_of(const struct steer_table *t, const struct ipaddr *p,
 	return t->v6;
 }
 
+/* A lookup in an LPM trie is a longest-prefix match, not an exact one: for
+ * 10.1.1.0/24 it returns the route of 10.1.0.0/16 if only that exists. The
+ * exact prefix exists iff its lookup finds a route that a lookup one bit
+ * shorter does not (every route has a slot of its own, so two routes never
+ * have equal values). */
 int table_get(const struct steer_table *t, const struct ipaddr *prefix,
 	      struct steer_route *r)
 {
+	struct steer_route shorter;
 	union steer_key k;
-	int fd = key_of(t, prefix, &k);
+	int fd = key_of(t, prefix, &k), ret;
 
-	return bpf_sys_map_lookup(fd, &k, r, 0, NULL);
+	ret = bpf_sys_map_lookup(fd, &k, r, 0, NULL);
+	if (ret || prefix->prefixlen == 0)
+		return ret;
+	/* The prefix length leads both key layouts. */
+	k.v4.prefixlen = prefix->prefixlen - 1;
+	if (bpf_sys_map_lookup(fd, &k, &shorter, 0, NULL) == 0 &&
+	    !memcmp(&shorter, r, sizeof(shorter)))
+		return -ENOENT;
+	return 0;
 }
 
 int table_put(const struct steer_table *t, const struct ipaddr *prefix,
@@ -374,6 +388,38 @@ int table_counter_reset(const struct steer_table *t, unsigned int slot,
 	free(v);
 	if (r)
 		return errmsg_set(err, -r, "cannot reset counters of %s: %s", t->dev,
+				  strerror(-r));
+	return 0;
+}
+
+int table_counter_copy(const struct steer_table *t, unsigned int slot,
+		       struct steer_counter **out, struct errmsg *err)
+{
+	struct steer_counter *v = calloc(t->ncpus, sizeof(*v));
+	__u32 key = slot;
+	int r;
+
+	*out = NULL;
+	if (!v)
+		return errmsg_set(err, ENOMEM, "out of memory");
+	r = bpf_sys_map_lookup(t->stats, &key, v, 0, NULL);
+	if (r) {
+		free(v);
+		return errmsg_set(err, -r, "cannot read counters of %s: %s", t->dev,
+				  strerror(-r));
+	}
+	*out = v;
+	return 0;
+}
+
+int table_counter_set(const struct steer_table *t, unsigned int slot,
+		      const struct steer_counter *percpu, struct errmsg *err)
+{
+	__u32 key = slot;
+	int r = bpf_sys_map_update(t->stats, &key, percpu, BPF_ANY, NULL);
+
+	if (r)
+		return errmsg_set(err, -r, "cannot set counters of %s: %s", t->dev,
 				  strerror(-r));
 	return 0;
 }

@@ -51,5 +51,13 @@ int table_counter(const struct steer_table *t, unsigned int slot,
 		  struct steer_counter *sum, struct errmsg *err);
 int table_counter_reset(const struct steer_table *t, unsigned int slot,
 			struct errmsg *err);
+/* The per-CPU counters of a slot as they are (t->ncpus of them, *out is
+ * malloc'ed), and putting such a copy back: a batch that rolls back the
+ * deletion of a route restores its counts too, which a later route of the
+ * batch may have reset by taking its slot. */
+int table_counter_copy(const struct steer_table *t, unsigned int slot,
+		       struct steer_counter **out, struct errmsg *err);
+int table_counter_set(const struct steer_table *t, unsigned int slot,
+		      const struct steer_counter *percpu, struct errmsg *err);
 
 #endif

@@ -136,6 +136,23 @@ int nl_parse_attrs(const void *start, size_t len,
 	return MNL_CB_OK;
 }
 
+bool nl_frames_ok(const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh;
+	size_t off = 0, step;
+
+	while (len - off >= sizeof(*nlh)) {
+		nlh = (const struct nlmsghdr *)((const char *)buf + off);
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - off)
+			return false;
+		step = MNL_ALIGN(nlh->nlmsg_len);
+		if (step >= len - off)
+			break;
+		off += step;
+	}
+	return true;
+}
+
 static int on_ext_ack_attr(const struct nlattr *attr, void *data)
 {
 	struct talk *t = data;
@@ -317,6 +334,12 @@ static int talk(struct tc_conn *c, struct nlmsghdr *nlh, struct talk *t,
 		if (n < 0) {
 			c->unread = true;
 			return (int)n;
+		}
+		if (!nl_frames_ok(c->buf, (size_t)n)) {
+			c->unread = true;
+			return errmsg_set(err, EBADMSG,
+					  "netlink reply: a message length runs past the %zd bytes received",
+					  n);
 		}
 		ret = mnl_cb_run2(c->buf, n, nlh->nlmsg_seq, c->portid,
 				  on_data_msg, t, ctl, NLMSG_MIN_TYPE);

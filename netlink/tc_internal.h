@@ -20,6 +20,13 @@ int nl_parse_attrs(const void *start, size_t len,
 		   int (*cb)(const struct nlattr *attr, void *data),
 		   void *data);
 
+/* True when buf[0..len) is a sequence of whole netlink messages, each
+ * nlmsg_len at least a header and within what is left (trailing bytes
+ * shorter than a header are padding). libmnl's mnl_nlmsg_ok() compares
+ * nlmsg_len as an int, so a length of 2 GiB or more would make
+ * mnl_cb_run() loop forever or read outside the buffer: check first. */
+bool nl_frames_ok(const void *buf, size_t len);
+
 /* A string attribute copied into out (size > 0), NUL-terminated and cut
  * to fit; bytes that would break a one-line message become '?'. */
 void nl_copy_string(char *out, size_t size, const struct nlattr *attr);

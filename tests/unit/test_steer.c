@@ -518,19 +518,17 @@ static void test_ipv6_hit_and_miss(void **state)
 }
 
 /* RFC 5549 style: IPv4 traffic to an IPv6 next hop, and the reverse. */
+/* An IPv4 packet may go to an IPv6 next hop (RFC 5549 style). The other
+ * way round is refused by the CLI: the kernel reads the next hop of an
+ * IPv6 packet as IPv6 whatever nh_family says. */
 static void test_cross_family_nexthop(void **state)
 {
 	struct pkt v4 = ipv4_pkt("10.4.0.1");
-	struct pkt v6 = ipv6_pkt("2001:db8:4::1");
 
 	route_add("10.4.0.0", 16, OTHER_IFINDEX, 15, "fe80::2");
-	route_add("2001:db8:4::", 48, OTHER_IFINDEX, 16, "192.0.2.4");
 	counter_reset(15);
-	counter_reset(16);
 	assert_int_equal(run(&v4), TC_ACT_REDIRECT);
-	assert_int_equal(run(&v6), TC_ACT_REDIRECT);
 	assert_counter(15, 1, v4.len);
-	assert_counter(16, 1, v6.len);
 }
 
 static void assert_same_pkt(const struct pkt *got, const struct pkt *want)
