@@ -261,48 +261,89 @@ static int delete_filters_of(struct tc_conn *conn, int ifindex, uint32_t parent,
 	return r ? r : deleted;
 }
 
-/* Add the new filter, record it, then retire the old one. */
+/* The make-before-break step shared by attach and its undo: add a filter
+ * running prog_fd at the hook, make it the hook's record, then delete the
+ * filters of the previous record (old_id, 0 for none). */
+static int install_filter(struct tc_conn *conn, const char *dev, enum hook h,
+			  int ifindex, int prog_fd, const char *func,
+			  uint32_t new_id, uint32_t old_id, struct errmsg *err)
+{
+	uint32_t parent = hook_parent(h);
+	char name[256];
+	int r;
+
+	tc_bpf_filter_name(name, sizeof(name), func, prog_fd);
+	r = tc_bpf_filter_add(conn, ifindex, parent, prog_fd, name, err);
+	if (r) {
+		/* The kernel may have added it and only its answer was lost
+		 * (e.g. ENOBUFS on receive): an unrecorded filter would run
+		 * ahead of the old one for good. */
+		delete_filters_of(conn, ifindex, parent, new_id, NULL);
+		return errmsg_prefix(err, "cannot attach to %s %s", dev, hook_name(h));
+	}
+	r = record_write(dev, h, prog_fd, err);
+	if (r) {
+		/* Without a record the new filter could never be replaced or
+		 * detached by tcsteer: take it out again, keep the old one. */
+		delete_filters_of(conn, ifindex, parent, new_id, NULL);
+		return r;
+	}
+	vlog("attached %s to %s %s (program id %u)", name, dev, hook_name(h), new_id);
+	if (!old_id || old_id == new_id)
+		return 0;
+	r = delete_filters_of(conn, ifindex, parent, old_id, err);
+	if (r < 0)
+		return errmsg_prefix(err, "attached, but the previous filter (program id %u) "
+				     "could not be removed", old_id);
+	return 0;
+}
+
 static int replace_filter(const struct cmd *c, struct attach *a, struct errmsg *err)
 {
 	struct bpf_prog_info info;
-	uint32_t old_id, new_id;
-	char name[256];
+	uint32_t old_id;
 	int r;
 
 	r = bpf_sys_prog_get_info(a->prog->lo.prog_fd, &info, err) ?:
 	    record_read(c->dev, c->hook, &old_id, err);
 	if (r)
 		return r;
-	new_id = info.id;
 	if (old_id && same_program_attached(a, old_id, &info)) {
 		vlog("%s %s already runs this program (id %u): nothing to do",
 		     c->dev, hook_name(c->hook), old_id);
 		return 0;
 	}
-	tc_bpf_filter_name(name, sizeof(name), a->prog->spec->name, a->prog->lo.prog_fd);
-	r = tc_bpf_filter_add(a->conn, a->ifindex, a->parent, a->prog->lo.prog_fd, name, err);
-	if (r) {
-		/* The kernel may have added it and only its answer was lost
-		 * (e.g. ENOBUFS on receive): an unrecorded filter would run
-		 * ahead of the old one for good. */
-		delete_filters_of(a->conn, a->ifindex, a->parent, new_id, NULL);
-		return errmsg_prefix(err, "cannot attach to %s %s", c->dev, hook_name(c->hook));
-	}
-	r = record_write(c->dev, c->hook, a->prog->lo.prog_fd, err);
-	if (r) {
-		/* Without a record the new filter could never be replaced or
-		 * detached by tcsteer: take it out again, keep the old one. */
-		delete_filters_of(a->conn, a->ifindex, a->parent, new_id, NULL);
+	return install_filter(a->conn, c->dev, c->hook, a->ifindex, a->prog->lo.prog_fd,
+			      a->prog->spec->name, info.id, old_id, err);
+}
+
+int hook_restore(const char *dev, enum hook h, int prog_fd, struct errmsg *err)
+{
+	struct bpf_prog_info info;
+	struct tc_conn *conn;
+	uint32_t now;
+	int ifindex, r;
+
+	r = record_read(dev, h, &now, err);
+	if (r)
 		return r;
+	ifindex = dev_index(dev, err);
+	if (ifindex < 0)
+		return ifindex;
+	r = get_conn(&conn, err);
+	if (r)
+		return r;
+	if (prog_fd < 0) {
+		if (!now)
+			return 0;
+		r = delete_filters_of(conn, ifindex, hook_parent(h), now, err);
+		return r < 0 ? r : record_remove(dev, h, err);
 	}
-	vlog("attached %s to %s %s (program id %u)", name, c->dev, hook_name(c->hook), new_id);
-	if (!old_id || old_id == new_id)
-		return 0;
-	r = delete_filters_of(a->conn, a->ifindex, a->parent, old_id, err);
-	if (r < 0)
-		return errmsg_prefix(err, "attached, but the previous filter (program id %u) "
-				     "could not be removed", old_id);
-	return 0;
+	r = bpf_sys_prog_get_info(prog_fd, &info, err);
+	if (r || info.id == now)
+		return r;
+	return tc_clsact_replace(conn, ifindex, err) ?:
+	       install_filter(conn, dev, h, ifindex, prog_fd, info.name, info.id, now, err);
 }
 
 int run_attach(const struct cmd *c, struct errmsg *err)

@@ -3,8 +3,8 @@
  *
  * Every line is parsed and checked before the first one runs, so a file
  * with an error applies nothing. If the kernel refuses a command midway,
- * the route changes already made are undone; attach and detach need no
- * undo because each is complete or has changed nothing. Applying the same
+ * what the earlier commands changed is put back (undo.c): routes and their
+ * counters, and the program each touched hook ran. Applying the same
  * file twice changes nothing the second time: an identical route is left
  * as it is, and attaching the program that is already attached is a no-op. */
 #include <errno.h>
@@ -13,25 +13,16 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "table.h"
+#include "undo.h"
 
 #define MAX_WORDS 32
-
-struct undo {
-	char dev[IF_NAMESIZE];
-	struct ipaddr prefix;
-	bool existed;
-	struct steer_route old;
-	struct steer_counter *counters; /* old's per-CPU counts, if existed */
-};
 
 struct batch {
 	const char *path;
 	struct cmd *cmds;
 	char **lines;           /* owned copies; cmds point into them */
 	size_t n, cap;
-	struct undo *undo;
-	size_t nundo;
+	struct undo_log undo;
 };
 
 static int split_words(char *line, char **words, int max)
@@ -116,57 +107,6 @@ static int parse_file(struct batch *b, struct errmsg *err)
 	return r;
 }
 
-/* Remember what a route command is about to change. */
-static int note_undo(struct batch *b, const struct cmd *c, struct errmsg *err)
-{
-	struct undo *u, *grown;
-	struct steer_table t;
-	int r;
-
-	if (c->kind != CMD_ROUTE_ADD && c->kind != CMD_ROUTE_DEL)
-		return 0;
-	grown = realloc(b->undo, (b->nundo + 1) * sizeof(*grown));
-	if (!grown)
-		return errmsg_set(err, ENOMEM, "out of memory");
-	b->undo = grown;
-	u = &b->undo[b->nundo];
-	memset(u, 0, sizeof(*u));
-	u->prefix = c->prefix;
-	r = table_resolve(c->table, u->dev, err);
-	if (r)
-		return r;
-	if (table_open(&t, u->dev, false, NULL) == 0) {
-		u->existed = table_get(&t, &c->prefix, &u->old) == 0;
-		if (u->existed)
-			table_counter_copy(&t, u->old.slot, &u->counters, NULL);
-		table_close(&t);
-	}
-	b->nundo++;
-	return 0;
-}
-
-static void undo_all(struct batch *b)
-{
-	struct steer_table t;
-
-	while (b->nundo) {
-		struct undo *u = &b->undo[--b->nundo];
-
-		if (table_open(&t, u->dev, false, NULL) == 0) {
-			if (u->existed)
-				table_put(&t, &u->prefix, &u->old, NULL);
-			else
-				table_del(&t, &u->prefix, NULL);
-			/* Packets counted since the copy (a batch takes
-			 * milliseconds) are lost; a reset to zero is not. */
-			if (u->counters)
-				table_counter_set(&t, u->old.slot, u->counters, NULL);
-			table_close(&t);
-		}
-		free(u->counters);
-	}
-}
-
 static void batch_free(struct batch *b)
 {
 	size_t i;
@@ -175,9 +115,7 @@ static void batch_free(struct batch *b)
 		free(b->lines[i]);
 	free(b->lines);
 	free(b->cmds);
-	for (i = 0; i < b->nundo; i++)
-		free(b->undo[i].counters);
-	free(b->undo);
+	undo_free(&b->undo);
 }
 
 int run_batch(const char *path, struct errmsg *err)
@@ -188,10 +126,10 @@ int run_batch(const char *path, struct errmsg *err)
 
 	r = parse_file(&b, err);
 	for (i = 0; !r && i < b.n; i++) {
-		r = note_undo(&b, &b.cmds[i], err) ?: cmd_run(&b.cmds[i], err);
+		r = undo_note(&b.undo, &b.cmds[i], err) ?: cmd_run(&b.cmds[i], err);
 		if (r) {
 			errmsg_prefix(err, "%s:%d", path, b.cmds[i].line);
-			undo_all(&b);
+			undo_all(&b.undo);
 		}
 	}
 	batch_free(&b);

@@ -70,6 +70,10 @@ int run_route_add(const struct cmd *c, struct errmsg *err);
 int run_route_del(const struct cmd *c, struct errmsg *err);
 int run_route_show(const struct cmd *c, struct errmsg *err);
 
+/* Make the hook run prog_fd again (-1: nothing), the way attach would, but
+ * with a program that is already loaded: batch.c's undo of attach/detach. */
+int hook_restore(const char *dev, enum hook h, int prog_fd, struct errmsg *err);
+
 /* Release what attach keeps for later commands of the same process. */
 void attach_cleanup(void);
 

@@ -7,6 +7,7 @@
 # - a command the kernel refuses midway (route del of a route that is not
 #   there) rolls back the route changes before it: additions, a changed next
 #   hop, a deletion, with the counters of every route as they were;
+# - attach and detach before such a failure are undone as well;
 # - applying the same good file again changes nothing: same filters (program
 #   id, prio, handle), same routes, slots and counters.
 # Topology: route_topo.sh.
@@ -147,5 +148,26 @@ before=$(state)
 expect_error "a missing object names FILE:2" "^tcsteer: $WORK/badobj.batch:2: cannot open $WORK/nope.o" \
 	ts apply "$WORK/badobj.batch"
 nothing_applied "failed attach"
+
+# 7. Attach and detach are undone too: a batch that puts another program on
+# $DEV_A and detaches $DEV_B, then fails, leaves both hooks running the
+# programs they ran before (in new filters: the prio may differ).
+ids() { ts -j show dev "$1" | python3 -c '
+import json, sys
+print(" ".join("%s:%d" % (f["hook"], f["prog_id"]) for f in json.load(sys.stdin) if f["tcsteer"]))'; }
+ts attach dev "$DEV_B"
+ids_a=$(ids "$DEV_A")
+ids_b=$(ids "$DEV_B")
+cat >"$WORK/hooks.batch" <<EOF
+attach dev $DEV_A object $PASS
+detach dev $DEV_B
+route del 10.99.7.0/24 table $DEV_A
+EOF
+expect_error "kernel failure after attach and detach names FILE:3" "^tcsteer: $WORK/hooks.batch:3: no route" \
+	ts apply "$WORK/hooks.batch"
+check "$DEV_A runs its program again ($ids_a)" test "$(ids "$DEV_A")" = "$ids_a"
+check "$DEV_B runs its program again ($ids_b)" test "$(ids "$DEV_B")" = "$ids_b"
+arrives "after the rollback the /32 still steers to R" 2 "$SRC4_HOST" "$R"
+ts detach dev "$DEV_B"
 
 done_testing

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+#include "undo.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpf_sys.h"
+#include "record.h"
+#include "table.h"
+
+struct undo {
+	enum { UNDO_ROUTE, UNDO_HOOK } kind;
+	char dev[IF_NAMESIZE];          /* route: the table; hook: the device */
+	/* UNDO_ROUTE */
+	struct ipaddr prefix;
+	bool existed;
+	struct steer_route old;
+	struct steer_counter *counters; /* old's per-CPU counts, if existed */
+	/* UNDO_HOOK */
+	enum hook hook;
+	int prog_fd;                    /* what the hook ran, -1 for nothing;
+					   the fd keeps that program alive */
+};
+
+static int note_route(struct undo *u, const struct cmd *c, struct errmsg *err)
+{
+	struct steer_table t;
+	int r;
+
+	u->kind = UNDO_ROUTE;
+	u->prefix = c->prefix;
+	r = table_resolve(c->table, u->dev, err);
+	if (r)
+		return r;
+	if (table_open(&t, u->dev, false, NULL) == 0) {
+		u->existed = table_get(&t, &c->prefix, &u->old) == 0;
+		if (u->existed)
+			table_counter_copy(&t, u->old.slot, &u->counters, NULL);
+		table_close(&t);
+	}
+	return 0;
+}
+
+static int note_hook(struct undo *u, const struct cmd *c, struct errmsg *err)
+{
+	uint32_t id;
+	int r;
+
+	u->kind = UNDO_HOOK;
+	u->hook = c->hook;
+	u->prog_fd = -1;
+	snprintf(u->dev, sizeof(u->dev), "%s", c->dev);
+	r = record_read(c->dev, c->hook, &id, err);
+	if (r || !id)
+		return r;
+	u->prog_fd = bpf_sys_prog_get_fd_by_id(id, NULL);
+	if (u->prog_fd < 0)
+		return errmsg_set(err, -u->prog_fd, "cannot hold the program %s %s runs "
+				  "(id %u): %s", c->dev, hook_name(c->hook), id,
+				  strerror(-u->prog_fd));
+	return 0;
+}
+
+int undo_note(struct undo_log *log, const struct cmd *c, struct errmsg *err)
+{
+	struct undo *grown, *u;
+	int r;
+
+	if (c->kind == CMD_SHOW || c->kind == CMD_ROUTE_SHOW)
+		return 0;
+	grown = realloc(log->entries, (log->n + 1) * sizeof(*grown));
+	if (!grown)
+		return errmsg_set(err, ENOMEM, "out of memory");
+	log->entries = grown;
+	u = &log->entries[log->n];
+	memset(u, 0, sizeof(*u));
+	if (c->kind == CMD_ATTACH || c->kind == CMD_DETACH)
+		r = note_hook(u, c, err);
+	else
+		r = note_route(u, c, err);
+	if (r)
+		return r;
+	log->n++;
+	return 0;
+}
+
+static void undo_route(const struct undo *u)
+{
+	struct steer_table t;
+
+	if (table_open(&t, u->dev, false, NULL))
+		return;
+	if (u->existed)
+		table_put(&t, &u->prefix, &u->old, NULL);
+	else
+		table_del(&t, &u->prefix, NULL);
+	/* Packets counted since the copy (a batch takes milliseconds) are
+	 * lost; a reset to zero is not. */
+	if (u->counters)
+		table_counter_set(&t, u->old.slot, u->counters, NULL);
+	table_close(&t);
+}
+
+static void undo_release(struct undo *u)
+{
+	free(u->counters);
+	if (u->kind == UNDO_HOOK && u->prog_fd >= 0)
+		close(u->prog_fd);
+}
+
+void undo_all(struct undo_log *log)
+{
+	while (log->n) {
+		struct undo *u = &log->entries[--log->n];
+
+		if (u->kind == UNDO_ROUTE)
+			undo_route(u);
+		else
+			hook_restore(u->dev, u->hook, u->prog_fd, NULL);
+		undo_release(u);
+	}
+}
+
+void undo_free(struct undo_log *log)
+{
+	while (log->n)
+		undo_release(&log->entries[--log->n]);
+	free(log->entries);
+	log->entries = NULL;
+}
