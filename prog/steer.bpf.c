@@ -8,7 +8,7 @@
  * tables are LPM tries keyed by source prefix (prog/include/steer_maps.h);
  * the tcsteer CLI edits them through their pins.
  *
- * Every packet is either left alone (TC_ACT_OK) or redirected: the program
+ * Every packet is either left alone (STEER_PASS) or redirected: the program
  * never drops. Anything it does not understand (not IP, truncated, a second
  * VLAN tag) passes untouched, so attaching it can only change the path of
  * traffic that matches a route.
@@ -70,6 +70,13 @@ struct {
 	__uint(pinning, PIN_BY_NAME);
 } steer_stats SEC(".maps");
 
+/* What the program says of a packet it leaves alone: no verdict, so the
+ * next filter on the hook runs (and with none left the packet goes on).
+ * TC_ACT_OK would end classification here and starve every filter behind
+ * ours, which, attached with prio 0, is ahead of all of them; under TCX
+ * the same value is TCX_NEXT. */
+#define STEER_PASS TC_ACT_UNSPEC
+
 static __always_inline void count(__u32 slot, __u32 len)
 {
 	struct steer_counter *c = bpf_map_lookup_elem(&steer_stats, &slot);
@@ -110,7 +117,7 @@ int steer(struct __sk_buff *skb)
 	__be16 proto;
 
 	if (l3 > end)
-		return TC_ACT_OK;
+		return STEER_PASS;
 	proto = eth->proto;
 
 	/* A tag usually travels in skb metadata (skb->vlan_present), and the
@@ -123,7 +130,7 @@ int steer(struct __sk_buff *skb)
 		struct steer_vlan_hdr *vh = l3;
 
 		if ((void *)(vh + 1) > end || skb->vlan_present)
-			return TC_ACT_OK;
+			return STEER_PASS;
 		proto = vh->encap_proto;
 		l3 = vh + 1;
 		data_tag = true;
@@ -136,28 +143,28 @@ int steer(struct __sk_buff *skb)
 		struct iphdr *iph = l3;
 
 		if ((void *)(iph + 1) > end || iph->version != 4)
-			return TC_ACT_OK;
+			return STEER_PASS;
 		route = lookup_v4(iph);
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6h = l3;
 
 		if ((void *)(ip6h + 1) > end || ip6h->version != 6)
-			return TC_ACT_OK;
+			return STEER_PASS;
 		route = lookup_v6(ip6h);
 	} else {
-		return TC_ACT_OK;
+		return STEER_PASS;
 	}
 
 	if (!route) {
 		count(STEER_SLOT_MISS, skb->len);
-		return TC_ACT_OK;
+		return STEER_PASS;
 	}
 
 	/* Already leaving through the route's interface (or arriving on it,
 	 * at ingress): redirecting to itself would loop, and the normal path
 	 * is the right one. Not counted: nothing was steered. */
 	if (route->ifindex == skb->ifindex)
-		return TC_ACT_OK;
+		return STEER_PASS;
 
 	/* The tag belongs to the primary link, like the MAC addresses that
 	 * bpf_redirect_neigh() rewrites, but the helper leaves it alone: a
@@ -166,7 +173,7 @@ int steer(struct __sk_buff *skb)
 	 * forwards IPv4 and IPv6 frames). Untagged packets never get here
 	 * with a tag to pop, so this costs them one test. */
 	if ((data_tag || skb->vlan_present) && bpf_skb_vlan_pop(skb))
-		return TC_ACT_OK;
+		return STEER_PASS;
 
 	/* After the pop: the bytes steered, wherever the tag was. */
 	count(route->slot, skb->len);

@@ -49,6 +49,25 @@ check "second attach exits 0" ts attach dev "$DEV"
 check "still one bpf filter after re-attach" test "$(count_bpf egress)" = 1
 check "re-attach of the same program keeps it" test "$(prog_id egress)" = "$first"
 
+# 3b. a filter behind ours still runs: the steering program gives no
+# verdict (TC_ACT_UNSPEC) for a packet it leaves alone, so classification
+# goes on to the next filter (run_cnt with kernel.bpf_stats_enabled).
+ip netns exec "$H" tc filter add dev "$DEV" egress prio 65000 handle 9 bpf da \
+	obj "$TCSTEER_PROGS/pass.o" sec tc
+behind=$(ts -j show dev "$DEV" | python3 -c '
+import json, sys
+print([f["prog_id"] for f in json.load(sys.stdin) if f["prio"] == 65000][0])')
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+run_cnt() { bpftool prog show id "$behind" -j | python3 -c '
+import json, sys; print(json.load(sys.stdin).get("run_cnt", 0))'; }
+before=$(run_cnt)
+in_ns "$H" ping -c 3 -i 0.2 -W 1 10.77.0.2 >/dev/null
+after=$(run_cnt)
+sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+check "the filter behind ours ran ($before -> $after)" test "$after" -ge $((before + 3))
+ip netns exec "$H" tc filter del dev "$DEV" egress prio 65000 handle 9 bpf
+
 # 4. a filter of another tool: tc's own bpf filter at prio 10.
 ip netns exec "$H" tc filter add dev "$DEV" egress prio 10 handle 7 bpf da \
 	obj "$TCSTEER_PROGS/pass.o" sec tc
