@@ -131,6 +131,11 @@ static int run(int argc, char **argv)
 		batch = argv[first + 1];
 		first = argc;
 	}
+	/* Only attach can say what it would send; anything else would act. */
+	if (g_opts.dry_run && (batch || first >= argc || strcmp(argv[first], "attach"))) {
+		fprintf(stderr, "tcsteer: --dry-run applies to attach only\n");
+		return EXIT_USAGE;
+	}
 	if (batch) {
 		if (first < argc) {
 			fprintf(stderr, "tcsteer: -batch takes no command words\n");

@@ -6,8 +6,8 @@
 # steer_commands fix|unfix PRIMARY_IF SECONDARY_IF: prints one tcsteer
 # command line per line. PRIMARY_IF carries the default route (the program
 # sits on its egress and its pins are named after it); SECONDARY_IF faces
-# the router. Routes are removed before the detach, which may unpin the
-# tables they live in.
+# the router. unfix removes the routes as well as the filter: detach keeps
+# the table (a later attach would resume it), and the lab starts clean.
 steer_commands() {
 	local action=$1 primary=$2 secondary=$3
 
