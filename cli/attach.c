@@ -131,13 +131,16 @@ static void print_dry_run(const struct cmd *c, const struct attach *a)
 static int load_program(const struct cmd *c, struct program *p, struct errmsg *err)
 {
 	struct load_opts lopts = { .verbose_log = g_opts.verbose,
-				   .verbose = g_opts.verbose };
+				   .verbose = g_opts.verbose,
+				   .note_prefix = "tcsteer: " };
 	char pin_dir[96];
 	int r;
 
-	r = bpffs_ensure_mounted(BPFFS_DEFAULT_MOUNT, g_opts.verbose ? stderr : NULL, err);
+	r = bpffs_ensure_mounted(BPFFS_DEFAULT_MOUNT, NULL, err);
 	if (r < 0)
 		return r;
+	if (r == 1)
+		vlog("mounted bpffs on %s", BPFFS_DEFAULT_MOUNT);
 	record_dir(pin_dir, sizeof(pin_dir), table_of(c));
 	lopts.pin_dir = pin_dir;
 	r = object_load(&p->obj, p->spec, &lopts, &p->lo, err);

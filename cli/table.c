@@ -321,31 +321,93 @@ int table_list(const struct steer_table *t, struct route_entry **out,
 	return 0;
 }
 
-int table_free_slot(const struct steer_table *t, struct errmsg *err)
+/* The slots in use, per table, as this process knows them. Reading the
+ * whole table for every route added made a batch of n routes cost O(n^2)
+ * bpf() calls (a full table, 16383 routes: hours). The set is read once per
+ * table and then kept up to date by this process's own allocations; a slot
+ * freed meanwhile (route del, a rollback) only counts as free again after
+ * the set says the table is full, which reads the table again. */
+struct slot_cache {
+	struct slot_cache *next;
+	char dev[IF_NAMESIZE];
+	unsigned char used[STEER_MAX_ROUTES];
+	unsigned int hint;      /* where to start looking */
+};
+
+static struct slot_cache *slot_caches;
+
+static int slot_cache_fill(const struct steer_table *t, struct slot_cache *sc,
+			   struct errmsg *err)
 {
 	struct route_entry *e;
-	unsigned char *used;
 	size_t n, i;
-	int r, slot = -ENOSPC;
+	int r;
 
 	r = table_list(t, &e, &n, err);
 	if (r)
 		return r;
-	used = calloc(STEER_MAX_ROUTES, 1);
-	if (!used) {
-		free(e);
-		return errmsg_set(err, ENOMEM, "out of memory");
-	}
+	memset(sc->used, 0, sizeof(sc->used));
+	sc->used[STEER_SLOT_MISS] = 1;
 	for (i = 0; i < n; i++)
 		if (e[i].route.slot < STEER_MAX_ROUTES)
-			used[e[i].route.slot] = 1;
-	for (i = STEER_SLOT_MISS + 1; i < STEER_MAX_ROUTES; i++)
-		if (!used[i]) {
-			slot = (int)i;
-			break;
-		}
-	free(used);
+			sc->used[e[i].route.slot] = 1;
+	sc->hint = STEER_SLOT_MISS + 1;
 	free(e);
+	return 0;
+}
+
+static struct slot_cache *slot_cache_of(const struct steer_table *t,
+					struct errmsg *err)
+{
+	struct slot_cache *sc;
+
+	for (sc = slot_caches; sc; sc = sc->next)
+		if (!strcmp(sc->dev, t->dev))
+			return sc;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc) {
+		errmsg_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	snprintf(sc->dev, sizeof(sc->dev), "%s", t->dev);
+	if (slot_cache_fill(t, sc, err)) {
+		free(sc);
+		return NULL;
+	}
+	sc->next = slot_caches;
+	slot_caches = sc;
+	return sc;
+}
+
+static int slot_cache_take(struct slot_cache *sc)
+{
+	unsigned int i, slot;
+
+	for (i = 0; i < STEER_MAX_ROUTES; i++) {
+		slot = (sc->hint + i) % STEER_MAX_ROUTES;
+		if (!sc->used[slot]) {
+			sc->used[slot] = 1;
+			sc->hint = slot + 1;
+			return (int)slot;
+		}
+	}
+	return -ENOSPC;
+}
+
+int table_free_slot(const struct steer_table *t, struct errmsg *err)
+{
+	struct slot_cache *sc = slot_cache_of(t, err);
+	int slot;
+
+	if (!sc)
+		return err ? -err->code : -ENOMEM;
+	slot = slot_cache_take(sc);
+	if (slot < 0) {
+		/* Full as far as we know: routes may have gone since. */
+		if (slot_cache_fill(t, sc, err))
+			return err ? -err->code : -EIO;
+		slot = slot_cache_take(sc);
+	}
 	if (slot < 0)
 		return errmsg_set(err, ENOSPC, "steering table of %s is full (%u routes)",
 				  t->dev, STEER_MAX_ROUTES - 1);

@@ -27,6 +27,8 @@ void load_note(const struct load_ctx *c, const char *fmt, ...)
 
 	if (!c->opts->verbose)
 		return;
+	if (c->opts->note_prefix)
+		fputs(c->opts->note_prefix, c->log);
 	va_start(ap, fmt);
 	vfprintf(c->log, fmt, ap);
 	va_end(ap);

@@ -23,6 +23,8 @@ struct load_opts {
 	bool verbose;
 	/* Where verifier log lines go (stderr if NULL). */
 	void *log_stream; /* FILE * */
+	/* Put before each note, e.g. "tcsteer: " (nothing if NULL). */
+	const char *note_prefix;
 };
 
 struct loaded_object {

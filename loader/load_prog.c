@@ -110,6 +110,10 @@ static void print_log(struct load_ctx *c, const char *prog, const char *log)
 	fflush(c->log);
 }
 
+/* include/linux/bpf.h: the most instructions a program may have with
+ * CAP_BPF (without, BPF_MAXINSNS from the UAPI: 4096). */
+#define BPF_COMPLEXITY_LIMIT_INSNS 1000000u
+
 static int rejection(struct load_ctx *c, const char *prog, const char *log,
 		     int first_err)
 {
@@ -191,7 +195,13 @@ static int load_prog(struct load_ctx *c, size_t i)
 	a.ninsns = p->ninsns;
 	/* Fast path: no log, the common case is a program that verifies. */
 	fd = bpf_sys_prog_load(&a, NULL);
-	if (fd < 0)
+	if (fd == -E2BIG && p->ninsns > BPF_MAXINSNS)
+		/* Refused before any verifier log is written. */
+		fd = errmsg_set(c->err, E2BIG,
+				"cannot load program \"%s\": %zu instructions, more than the kernel takes (at most %u; %u without CAP_BPF)",
+				p->name, p->ninsns, BPF_COMPLEXITY_LIMIT_INSNS,
+				BPF_MAXINSNS);
+	else if (fd < 0)
 		fd = load_with_log(c, &a, p->name, fd);
 	free(insns);
 	if (fd >= 0)
