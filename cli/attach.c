@@ -354,9 +354,7 @@ int run_attach(const struct cmd *c, struct errmsg *err)
 	struct attach a = { .parent = hook_parent(c->hook) };
 	int r;
 
-	a.ifindex = dev_index(c->dev, err);
-	if (a.ifindex < 0)
-		return a.ifindex;
+	a.ifindex = c->ifindex;
 	r = get_program(c, &a.prog, err);
 	if (r)
 		return r;
@@ -378,14 +376,14 @@ int run_detach(const struct cmd *c, struct errmsg *err)
 	r = record_read(c->dev, c->hook, &id, err);
 	if (r)
 		return r;
-	ifindex = dev_index(c->dev, err);
-	if (ifindex < 0 && id) {
+	ifindex = c->ifindex;
+	if (!ifindex && id) {
 		/* The filter went with the device; only the record is left. */
 		vlog("%s is gone; forgetting its %s record", c->dev, hook_name(c->hook));
 		return record_remove(c->dev, c->hook, err);
 	}
-	if (ifindex < 0)
-		return ifindex;
+	if (!ifindex)
+		return dev_index(c->dev, err);
 	if (!id)
 		return errmsg_set(err, ENOENT, "nothing attached by tcsteer on %s %s",
 				  c->dev, hook_name(c->hook));

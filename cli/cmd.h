@@ -36,6 +36,7 @@ struct cmd {
 	enum cmd_kind kind;
 	int line;                       /* batch file line, 0 on the command line */
 	char dev[IF_NAMESIZE];          /* attach/detach/show: the hooked device */
+	int ifindex;                    /* its index when parsed (0: gone) */
 	enum hook hook;
 	const char *object;             /* attach: file, NULL = embedded program */
 	const char *section;            /* attach: select by section name */
@@ -43,6 +44,7 @@ struct cmd {
 	struct ipaddr prefix;           /* route: source prefix */
 	struct ipaddr via;              /* route add: next hop */
 	char out_dev[IF_NAMESIZE];      /* route add: output device */
+	int out_ifindex;
 	char table[IF_NAMESIZE];        /* table name, "" = attach: the device's own;
 					   route: the only one there is */
 	bool stats;                     /* route show -s */

@@ -44,31 +44,37 @@ static int value_of(struct words *w, const char *key, const char **out,
 	return 0;
 }
 
-static int devname(char *dst, const char *src, bool must_exist,
+/* A device name, and its index now (0 if it is gone and may be). */
+static int devname(char *dst, int *ifindex, const char *src, bool must_exist,
 		   struct errmsg *err)
 {
+	int idx;
+
 	if (!*src || strlen(src) >= IF_NAMESIZE || strchr(src, '/'))
 		return errmsg_set(err, EINVAL, "\"%s\" is not a valid interface name", src);
 	strcpy(dst, src);
-	if (must_exist && dev_index(dst, err) < 0)
+	idx = dev_index(dst, must_exist ? err : NULL);
+	if (idx < 0 && must_exist)
 		return -ENODEV;
+	*ifindex = idx < 0 ? 0 : idx;
 	return 0;
 }
 
-static int parse_dev_opt(struct words *w, char *dst, bool must_exist,
-			 struct errmsg *err)
+static int parse_dev_opt(struct words *w, char *dst, int *ifindex,
+			 bool must_exist, struct errmsg *err)
 {
 	const char *v;
 
 	if (!take(w, "dev"))
 		return errmsg_set(err, EINVAL, "expected \"dev IFACE\"%s%s",
 				  peek(w) ? " at " : "", peek(w) ? peek(w) : "");
-	return value_of(w, "dev", &v, err) ?: devname(dst, v, must_exist, err);
+	return value_of(w, "dev", &v, err) ?:
+	       devname(dst, ifindex, v, must_exist, err);
 }
 
-static int parse_dev(struct words *w, char *dst, struct errmsg *err)
+static int parse_dev(struct words *w, char *dst, int *ifindex, struct errmsg *err)
 {
-	return parse_dev_opt(w, dst, true, err);
+	return parse_dev_opt(w, dst, ifindex, true, err);
 }
 
 static void parse_hook(struct words *w, enum hook *h)
@@ -123,7 +129,7 @@ static int parse_table(struct words *w, struct cmd *c, struct errmsg *err)
 
 static int parse_attach(struct words *w, struct cmd *c, struct errmsg *err)
 {
-	int r = parse_dev(w, c->dev, err);
+	int r = parse_dev(w, c->dev, &c->ifindex, err);
 
 	if (r)
 		return r;
@@ -135,7 +141,7 @@ static int parse_attach(struct words *w, struct cmd *c, struct errmsg *err)
 /* detach also accepts a device that is gone: its record is then dropped. */
 static int parse_detach(struct words *w, struct cmd *c, struct errmsg *err)
 {
-	int r = parse_dev_opt(w, c->dev, false, err);
+	int r = parse_dev_opt(w, c->dev, &c->ifindex, false, err);
 
 	if (r)
 		return r;
@@ -146,7 +152,7 @@ static int parse_detach(struct words *w, struct cmd *c, struct errmsg *err)
 static int parse_show(struct words *w, struct cmd *c, struct errmsg *err)
 {
 	if (peek(w)) {
-		int r = parse_dev(w, c->dev, err);
+		int r = parse_dev(w, c->dev, &c->ifindex, err);
 
 		if (r)
 			return r;
@@ -174,7 +180,7 @@ static int parse_route_add(struct words *w, struct cmd *c, struct errmsg *err)
 		return errmsg_set(err, EINVAL, "%s: an IPv6 prefix needs an IPv6 "
 				  "next hop (the kernel cannot send IPv6 packets "
 				  "to an IPv4 one)", v);
-	return parse_dev(w, c->out_dev, err) ?: parse_table(w, c, err) ?:
+	return parse_dev(w, c->out_dev, &c->out_ifindex, err) ?: parse_table(w, c, err) ?:
 	       trailing(w, err);
 }
 

@@ -99,9 +99,7 @@ int run_route_add(const struct cmd *c, struct errmsg *err)
 	char dev[IF_NAMESIZE];
 	int ifindex, slot, ret;
 
-	ifindex = dev_index(c->out_dev, err);
-	if (ifindex < 0)
-		return ifindex;
+	ifindex = c->out_ifindex;
 	ret = table_resolve(c->table, dev, err) ?: table_open(&t, dev, true, err);
 	if (ret)
 		return ret;

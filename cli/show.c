@@ -134,7 +134,7 @@ int run_show(const struct cmd *c, struct errmsg *err)
 	if (g_opts.json)
 		json_open_array(&s.json);
 	if (c->dev[0])
-		r = show_dev(&s, c->dev, dev_index(c->dev, err), err);
+		r = show_dev(&s, c->dev, c->ifindex, err);
 	else
 		r = show_all(&s, err);
 	if (g_opts.json)
