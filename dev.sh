@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for humans and CI, on Debian 12 as root:
 #   ./dev.sh demo    install packages, build, run the demo
-#   ./dev.sh test    install packages, build, run the whole test suite
+#   ./dev.sh test    install packages, build, run the whole test suite, then
+#                    again in an ASan+UBSan build with fuzzing (build-asan)
 #   ./dev.sh build   build only (no install)
 # Set TCSTEER_NO_APT=1 to skip the apt step (packages already present).
 set -euo pipefail
@@ -14,6 +15,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 # Everything the build, the tests and the demo use, from Debian 12's archive.
 PACKAGES=(
 	build-essential cmake pkg-config clang llvm
+	libclang-rt-14-dev              # sanitizer pass: ASan/UBSan runtimes, libFuzzer
 	libmnl-dev                      # the only runtime library besides libc
 	libcmocka-dev libelf-dev        # unit tests; libelf is the parser's oracle
 	iproute2 iputils-ping tcpdump strace socat netcat-openbsd util-linux
@@ -48,9 +50,36 @@ run_tests() {
 	(cd "$BUILD_DIR" && ctest --output-on-failure --timeout 300 "$@")
 }
 
+# The sanitizer pass of `./dev.sh test` (docs/reliability.md): the same
+# sources built with clang, ASan+UBSan, the fd-leak check at exit and the
+# libFuzzer targets, in $ASAN_BUILD_DIR. It runs what reaches the most code
+# per second: every unit test (the fuzz corpus replays included), each fuzz
+# target for TCSTEER_FUZZ_SECONDS, and the integration tests that drive the
+# binary through all its commands and failure paths (SANITIZE_TESTS). The
+# golden byte tests (strace-based: LeakSanitizer cannot run under ptrace),
+# the lab and the compose check add no code path and stay in the plain
+# pass. TCSTEER_NO_ASAN=1 skips this pass.
+ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
+SANITIZE_TESTS=${SANITIZE_TESTS:-'^(test_.*|fuzz_.*|attach|errors|route|batch|faults|privilege|limits)$'}
+
+build_asan() {
+	CC=clang cmake -S . -B "$ASAN_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DTCSTEER_SANITIZE=ON -DTCSTEER_FD_CHECK=ON -DTCSTEER_FUZZ=ON \
+		${CMAKE_ARGS:-} >/dev/null
+	cmake --build "$ASAN_BUILD_DIR" -j"$(nproc)"
+}
+
+run_asan_tests() {
+	[ "${TCSTEER_NO_ASAN:-0}" = 1 ] && return 0
+	build_asan
+	(cd "$ASAN_BUILD_DIR" &&
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure --timeout 300 -R "$SANITIZE_TESTS" "$@")
+}
+
 case "${1:-}" in
 demo)  install_packages; build; ./compose/demo.sh "$BUILD_DIR/tcsteer" ;;
-test)  shift; install_packages; build; run_tests "$@" ;;
+test)  shift; install_packages; build; run_tests "$@"; run_asan_tests "$@" ;;
 build) build ;;
 deps)  install_packages ;;
 *)     echo "usage: $0 demo|test|build|deps" >&2; exit 2 ;;

@@ -205,17 +205,19 @@ static bool prog_map_ids(int fd, uint32_t ids[MAX_PROG_MAPS], uint32_t *n)
 
 /* Same instructions (the tag hashes them with map references left out)
  * and the same maps: attaching the new program would change nothing. */
-static bool same_program(uint32_t old_id, int new_fd, const uint8_t *new_tag)
+static bool same_program(const struct cmd *c, uint32_t old_id, int new_fd,
+			 const uint8_t *new_tag)
 {
 	uint32_t old_ids[MAX_PROG_MAPS], new_ids[MAX_PROG_MAPS], nold, nnew;
 	struct bpf_prog_info old;
 	bool same = false;
 	int fd;
 
-	fd = bpf_sys_prog_get_fd_by_id(old_id, NULL);
+	/* Through the record's pin: by id would need CAP_SYS_ADMIN. */
+	fd = record_open(c->dev, c->hook, NULL);
 	if (fd < 0)
 		return false;
-	if (!bpf_sys_prog_get_info(fd, &old, NULL) &&
+	if (!bpf_sys_prog_get_info(fd, &old, NULL) && old.id == old_id &&
 	    !memcmp(old.tag, new_tag, sizeof(old.tag)) &&
 	    prog_map_ids(fd, old_ids, &nold) && prog_map_ids(new_fd, new_ids, &nnew))
 		same = nold == nnew && !memcmp(old_ids, new_ids, nold * sizeof(old_ids[0]));
@@ -225,7 +227,8 @@ static bool same_program(uint32_t old_id, int new_fd, const uint8_t *new_tag)
 
 /* True when a filter runs program old_id on the hook and that program is
  * the same as the one just loaded. */
-static bool same_program_attached(struct attach *a, uint32_t old_id,
+static bool same_program_attached(const struct cmd *c, struct attach *a,
+				  uint32_t old_id,
 				  const struct bpf_prog_info *new_info)
 {
 	struct tc_filter_info *f = NULL;
@@ -237,7 +240,7 @@ static bool same_program_attached(struct attach *a, uint32_t old_id,
 	for (i = 0; i < n && !present; i++)
 		present = !strcmp(f[i].kind, "bpf") && f[i].prog_id == old_id;
 	free(f);
-	return present && same_program(old_id, a->prog->lo.prog_fd, new_info->tag);
+	return present && same_program(c, old_id, a->prog->lo.prog_fd, new_info->tag);
 }
 
 /* Delete every bpf filter at the hook whose program is prog_id. Returns the
@@ -311,7 +314,7 @@ static int replace_filter(const struct cmd *c, struct attach *a, struct errmsg *
 	    record_read(c->dev, c->hook, &old_id, err);
 	if (r)
 		return r;
-	if (old_id && same_program_attached(a, old_id, &info)) {
+	if (old_id && same_program_attached(c, a, old_id, &info)) {
 		vlog("%s %s already runs this program (id %u): nothing to do",
 		     c->dev, hook_name(c->hook), old_id);
 		return 0;

@@ -50,6 +50,18 @@ int record_read(const char *dev, enum hook h, uint32_t *prog_id,
 	return 0;
 }
 
+int record_open(const char *dev, enum hook h, struct errmsg *err)
+{
+	char path[128];
+	int fd;
+
+	record_path(path, sizeof(path), dev, h, "");
+	fd = bpf_sys_obj_get(path, 0, NULL);
+	if (fd < 0 && fd != -ENOENT)
+		return errmsg_set(err, -fd, "cannot open %s: %s", path, strerror(-fd));
+	return fd;
+}
+
 /* Pin under a temporary name, then rename over the old record: there is
  * never a moment without a record while the old filter may still exist. */
 int record_write(const char *dev, enum hook h, int prog_fd, struct errmsg *err)

@@ -25,6 +25,11 @@ void record_dir(char *out, size_t len, const char *dev);
 int record_read(const char *dev, enum hook h, uint32_t *prog_id,
 		struct errmsg *err);
 
+/* The hook's recorded program, opened through its pin: an fd, -ENOENT if
+ * there is no record, or -errno (err set). Unlike BPF_PROG_GET_FD_BY_ID,
+ * which needs CAP_SYS_ADMIN, this needs only access to the pin. */
+int record_open(const char *dev, enum hook h, struct errmsg *err);
+
 /* Make prog_fd the hook's record, replacing any previous one atomically. */
 int record_write(const char *dev, enum hook h, int prog_fd, struct errmsg *err);
 

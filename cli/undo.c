@@ -56,7 +56,8 @@ static int note_hook(struct undo *u, const struct cmd *c, struct errmsg *err)
 	r = record_read(c->dev, c->hook, &id, err);
 	if (r || !id)
 		return r;
-	u->prog_fd = bpf_sys_prog_get_fd_by_id(id, NULL);
+	/* Through the record's pin: by id would need CAP_SYS_ADMIN. */
+	u->prog_fd = record_open(c->dev, c->hook, NULL);
 	if (u->prog_fd < 0)
 		return errmsg_set(err, -u->prog_fd, "cannot hold the program %s %s runs "
 				  "(id %u): %s", c->dev, hook_name(c->hook), id,
@@ -71,10 +72,16 @@ int undo_note(struct undo_log *log, const struct cmd *c, struct errmsg *err)
 
 	if (c->kind == CMD_SHOW || c->kind == CMD_ROUTE_SHOW)
 		return 0;
-	grown = realloc(log->entries, (log->n + 1) * sizeof(*grown));
-	if (!grown)
-		return errmsg_set(err, ENOMEM, "out of memory");
-	log->entries = grown;
+	/* Room doubles at each power of two (the capacity follows from n):
+	 * one entry more each time made a batch of n routes copy O(n^2)
+	 * bytes wherever realloc cannot grow in place (ASan: always). */
+	if (log->n == 0 || (log->n >= 16 && !(log->n & (log->n - 1)))) {
+		grown = reallocarray(log->entries, log->n ? 2 * log->n : 16,
+				     sizeof(*grown));
+		if (!grown)
+			return errmsg_set(err, ENOMEM, "out of memory");
+		log->entries = grown;
+	}
 	u = &log->entries[log->n];
 	memset(u, 0, sizeof(*u));
 	if (c->kind == CMD_ATTACH || c->kind == CMD_DETACH)

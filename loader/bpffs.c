@@ -29,9 +29,14 @@ int bpffs_ensure_mounted(const char *path, FILE *vlog, struct errmsg *err)
 		return errmsg_set(err, ret, "cannot mount bpffs on %s: %s",
 				  path, strerror(-ret));
 	/* 0700: pins give access to the maps; only root needs to see them. */
-	if (mount("bpf", path, "bpf", 0, "mode=0700"))
+	if (mount("bpf", path, "bpf", 0, "mode=0700")) {
+		if (errno == EPERM)
+			return errmsg_set(err, EPERM,
+					  "cannot mount bpffs on %s: %s (needs CAP_SYS_ADMIN; or mount it beforehand: mount -t bpf bpf %s)",
+					  path, strerror(EPERM), path);
 		return errmsg_set(err, errno, "cannot mount bpffs on %s: %s",
 				  path, strerror(errno));
+	}
 	if (vlog)
 		fprintf(vlog, "mounted bpffs on %s\n", path);
 	return 1;

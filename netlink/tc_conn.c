@@ -303,6 +303,11 @@ static int report_failure(const struct talk *t, struct errmsg *err, int e)
 	if (t->ext_msg[0])
 		return errmsg_set(err, t->kernel_errno, "kernel: %s (%s)",
 				  t->ext_msg, strerror(t->kernel_errno));
+	/* The usual cause: say which privilege is missing. */
+	if (t->kernel_errno == EPERM)
+		return errmsg_set(err, EPERM,
+				  "kernel: %s (changing qdiscs, filters and neighbours needs CAP_NET_ADMIN)",
+				  strerror(EPERM));
 	return errmsg_set(err, t->kernel_errno, "kernel: %s",
 			  strerror(t->kernel_errno));
 }
