@@ -287,11 +287,14 @@ static int install_filter(struct tc_conn *conn, const char *dev, enum hook h,
 		delete_filters_of(conn, ifindex, parent, new_id, NULL);
 		return errmsg_prefix(err, "cannot attach to %s %s", dev, hook_name(h));
 	}
+	if (old_id && old_id != new_id)
+		record_keep_old(dev, h);
 	r = record_write(dev, h, prog_fd, err);
 	if (r) {
 		/* Without a record the new filter could never be replaced or
 		 * detached by tcsteer: take it out again, keep the old one. */
 		delete_filters_of(conn, ifindex, parent, new_id, NULL);
+		record_drop_old(dev, h);
 		return r;
 	}
 	vlog("attached %s to %s %s (program id %u)", name, dev, hook_name(h), new_id);
@@ -300,8 +303,23 @@ static int install_filter(struct tc_conn *conn, const char *dev, enum hook h,
 	r = delete_filters_of(conn, ifindex, parent, old_id, err);
 	if (r < 0)
 		return errmsg_prefix(err, "attached, but the previous filter (program id %u) "
-				     "could not be removed", old_id);
+				     "could not be removed yet (the next attach or "
+				     "detach on %s %s retries)", old_id, dev, hook_name(h));
+	record_drop_old(dev, h);
 	return 0;
+}
+
+/* Filters of a program that an earlier attach replaced but could not
+ * delete (its record is prog_<hook>_old): delete them now. */
+static void retire_old(struct tc_conn *conn, const char *dev, enum hook h,
+		       int ifindex)
+{
+	uint32_t id;
+
+	if (record_read_old(dev, h, &id) || !id)
+		return;
+	if (delete_filters_of(conn, ifindex, hook_parent(h), id, NULL) >= 0)
+		record_drop_old(dev, h);
 }
 
 static int replace_filter(const struct cmd *c, struct attach *a, struct errmsg *err)
@@ -314,6 +332,7 @@ static int replace_filter(const struct cmd *c, struct attach *a, struct errmsg *
 	    record_read(c->dev, c->hook, &old_id, err);
 	if (r)
 		return r;
+	retire_old(a->conn, c->dev, c->hook, a->ifindex);
 	if (old_id && same_program_attached(c, a, old_id, &info)) {
 		vlog("%s %s already runs this program (id %u): nothing to do",
 		     c->dev, hook_name(c->hook), old_id);
@@ -383,6 +402,7 @@ int run_detach(const struct cmd *c, struct errmsg *err)
 	if (!ifindex && id) {
 		/* The filter went with the device; only the record is left. */
 		vlog("%s is gone; forgetting its %s record", c->dev, hook_name(c->hook));
+		record_drop_old(c->dev, c->hook);
 		return record_remove(c->dev, c->hook, err);
 	}
 	if (!ifindex)
@@ -391,8 +411,10 @@ int run_detach(const struct cmd *c, struct errmsg *err)
 		return errmsg_set(err, ENOENT, "nothing attached by tcsteer on %s %s",
 				  c->dev, hook_name(c->hook));
 	r = get_conn(&conn, err);
-	if (!r)
-		r = delete_filters_of(conn, ifindex, hook_parent(c->hook), id, err);
+	if (r)
+		return r;
+	retire_old(conn, c->dev, c->hook, ifindex);
+	r = delete_filters_of(conn, ifindex, hook_parent(c->hook), id, err);
 	if (r < 0)
 		return r;
 	if (r == 0)

@@ -27,15 +27,13 @@ static void record_path(char *out, size_t len, const char *dev, enum hook h,
 	snprintf(out, len, "%s/prog_%s%s", dir, hook_name(h), suffix);
 }
 
-int record_read(const char *dev, enum hook h, uint32_t *prog_id,
-		struct errmsg *err)
+/* The program id of the pin at path, 0 if there is none. */
+static int pin_prog_id(const char *path, uint32_t *prog_id, struct errmsg *err)
 {
 	struct bpf_prog_info info;
-	char path[128];
 	int fd, r;
 
 	*prog_id = 0;
-	record_path(path, sizeof(path), dev, h, "");
 	fd = bpf_sys_obj_get(path, BPF_F_RDONLY, NULL);
 	if (fd == -ENOENT)
 		return 0;
@@ -48,6 +46,46 @@ int record_read(const char *dev, enum hook h, uint32_t *prog_id,
 				  path, strerror(-r));
 	*prog_id = info.id;
 	return 0;
+}
+
+int record_read(const char *dev, enum hook h, uint32_t *prog_id,
+		struct errmsg *err)
+{
+	char path[128];
+
+	record_path(path, sizeof(path), dev, h, "");
+	return pin_prog_id(path, prog_id, err);
+}
+
+int record_read_old(const char *dev, enum hook h, uint32_t *prog_id)
+{
+	char path[128];
+
+	record_path(path, sizeof(path), dev, h, "_old");
+	return pin_prog_id(path, prog_id, NULL);
+}
+
+void record_keep_old(const char *dev, enum hook h)
+{
+	char path[128], old[128];
+	int fd;
+
+	record_path(path, sizeof(path), dev, h, "");
+	record_path(old, sizeof(old), dev, h, "_old");
+	fd = bpf_sys_obj_get(path, 0, NULL);
+	if (fd < 0)
+		return;
+	unlink(old);
+	bpf_sys_obj_pin(fd, old, NULL);
+	close(fd);
+}
+
+void record_drop_old(const char *dev, enum hook h)
+{
+	char old[128];
+
+	record_path(old, sizeof(old), dev, h, "_old");
+	unlink(old);
 }
 
 int record_open(const char *dev, enum hook h, struct errmsg *err)

@@ -33,6 +33,13 @@ int record_open(const char *dev, enum hook h, struct errmsg *err);
 /* Make prog_fd the hook's record, replacing any previous one atomically. */
 int record_write(const char *dev, enum hook h, int prog_fd, struct errmsg *err);
 
+/* The record of the program being replaced, kept while its filters are
+ * deleted (prog_<hook>_old): if that fails, the next attach or detach on
+ * the hook finds it and retires those filters. Best effort, no errors. */
+int record_read_old(const char *dev, enum hook h, uint32_t *prog_id);
+void record_keep_old(const char *dev, enum hook h);
+void record_drop_old(const char *dev, enum hook h);
+
 /* Forget the hook's record (no error if there is none). */
 int record_remove(const char *dev, enum hook h, struct errmsg *err);
 
