@@ -15,10 +15,13 @@
 #define STEER_MAP_STATS "steer_stats"
 
 /* Route slots: counters are a per-CPU array indexed by slot, preallocated,
- * so its size costs STEER_MAX_ROUTES * 16 bytes per possible CPU. The LPM
- * tries are not preallocated (BPF_F_NO_PREALLOC is mandatory for them). */
+ * so its size costs STEER_MAX_ROUTES * 16 bytes per possible CPU (16 KiB a
+ * CPU, 1 MiB per table on a 64-CPU host) and its creation dominates the
+ * time of an attach (docs/performance.md). A few hundred service prefixes
+ * is the use; build with -DSTEER_MAX_ROUTES=N for more. The LPM tries are
+ * not preallocated (BPF_F_NO_PREALLOC is mandatory for them). */
 #ifndef STEER_MAX_ROUTES
-#define STEER_MAX_ROUTES 16384
+#define STEER_MAX_ROUTES 1024
 #endif
 #define STEER_SLOT_MISS 0 /* counts packets that matched no route */
 

@@ -8,7 +8,7 @@
 #   refused with the count and the limit;
 # - parsing 4x more map references, functions or calls costs about 4x the
 #   time (--dry-run: parse only);
-# - 16383 routes (every slot) go in with one batch in seconds; the next is
+# - 1023 routes (every slot) go in with one batch in seconds; the next is
 #   refused with "full"; show lists them all; del + add works at the limit.
 . "$(dirname "$0")/../lib.sh"
 need_root
@@ -194,7 +194,7 @@ linear straight 250000
 
 # ---- a full steering table ---------------------------------------------------
 ts attach dev "$DEV"
-FULL=16383 # STEER_MAX_ROUTES - 1: slot 0 counts the misses
+FULL=1023 # STEER_MAX_ROUTES - 1: slot 0 counts the misses
 python3 - "$FULL" "$DEV" >"$WORK/routes" <<'EOF'
 import sys
 n, dev = int(sys.argv[1]), sys.argv[2]
