@@ -54,6 +54,20 @@ veth_pair() {
 	ip -n "$3" link set "$4" up
 }
 
+# two_hosts NET: namespaces $H and $P joined by a veth pair, $DEV in $H
+# with NET.1/24 and ${T_ID}b in $P with NET.2/24 (NET like 10.77.0).
+two_hosts() {
+	H=$(new_netns h)
+	P=$(new_netns p)
+	DEV="${T_ID}a"
+	veth_pair "$H" "$DEV" "$P" "${T_ID}b"
+	ip -n "$H" addr add "$1.1/24" dev "$DEV"
+	ip -n "$P" addr add "$1.2/24" dev "${T_ID}b"
+}
+
+# ts ARGS...: tcsteer in the test's host namespace $H.
+ts() { in_ns "$H" "$TCSTEER" "$@"; }
+
 # Every namespace named after this test's id goes, also those made in a
 # $(new_netns ...) subshell, which the parent shell cannot record.
 cleanup_netns() {

@@ -11,14 +11,8 @@
 need_root
 ensure_bpffs
 
-H=$(new_netns h)
-P=$(new_netns p)
-DEV="${T_ID}a"
-veth_pair "$H" "$DEV" "$P" "${T_ID}b"
-ip -n "$H" addr add 10.77.0.1/24 dev "$DEV"
-ip -n "$P" addr add 10.77.0.2/24 dev "${T_ID}b"
+two_hosts 10.77.0
 
-ts() { in_ns "$H" "$TCSTEER" "$@"; }
 tcf() { ip netns exec "$H" tc filter show dev "$DEV" "$1"; }
 count_bpf() { tcf "$1" | grep -c ' bpf .*handle 0x1\| bpf .*direct-action' || true; }
 count_ours() { ts -j show dev "$DEV" | python3 -c '

@@ -9,16 +9,10 @@
 need_root
 ensure_bpffs
 
-H=$(new_netns h)
-P=$(new_netns p)
-DEV="${T_ID}a"
-veth_pair "$H" "$DEV" "$P" "${T_ID}b"
-ip -n "$H" addr add 10.78.0.1/24 dev "$DEV"
-ip -n "$P" addr add 10.78.0.2/24 dev "${T_ID}b"
+two_hosts 10.78.0
 WORK=$(mktemp -d)
 trap 'cleanup_netns; rm -rf "$WORK"' EXIT
 
-ts() { in_ns "$H" "$TCSTEER" "$@"; }
 prog_id() { ts -j show dev "$DEV" | python3 -c '
 import json, sys
 ids = [f["prog_id"] for f in json.load(sys.stdin) if f["tcsteer"]]

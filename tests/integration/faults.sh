@@ -68,7 +68,6 @@ done
 
 # strace and LeakSanitizer do not mix (LSan needs ptrace for itself).
 NOLEAK="ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0"
-ts() { in_ns "$H" "$TCSTEER" "$@"; }
 quiet() { "$@" >/dev/null; }
 # straced CMD...: tcsteer under strace with the given strace options first.
 straced() {

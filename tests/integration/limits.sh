@@ -17,13 +17,7 @@ ensure_bpffs
 WORK=$(mktemp -d)
 trap 'cleanup_netns; rm -rf "$WORK"' EXIT
 
-H=$(new_netns h)
-P=$(new_netns p)
-DEV="${T_ID}a"
-veth_pair "$H" "$DEV" "$P" "${T_ID}b"
-ip -n "$H" addr add 10.84.0.1/24 dev "$DEV"
-ip -n "$P" addr add 10.84.0.2/24 dev "${T_ID}b"
-ts() { in_ns "$H" "$TCSTEER" "$@"; }
+two_hosts 10.84.0
 quiet() { "$@" >/dev/null; }
 now() { date +%s%N; }
 ms_since() { echo $((($(now) - $1) / 1000000)); }

@@ -17,12 +17,7 @@ ensure_bpffs
 WORK=$(mktemp -d)
 trap 'cleanup_netns; rm -rf "$WORK"' EXIT
 
-H=$(new_netns h)
-P=$(new_netns p)
-DEV="${T_ID}a"
-veth_pair "$H" "$DEV" "$P" "${T_ID}b"
-ip -n "$H" addr add 10.83.0.1/24 dev "$DEV"
-ip -n "$P" addr add 10.83.0.2/24 dev "${T_ID}b"
+two_hosts 10.83.0
 
 # caps LIST CMD...: run CMD in H as uid 0 with only the capabilities in
 # LIST (",+bpf,+net_admin" style; "" for none).
@@ -32,7 +27,6 @@ caps() {
 	in_ns "$H" setpriv --bounding-set="-all$list" --inh-caps=-all --ambient-caps=-all -- "$@"
 }
 least() { caps ",+bpf,+net_admin" "$TCSTEER" "$@"; }
-ts() { in_ns "$H" "$TCSTEER" "$@"; }
 # has PATTERN CMD...: CMD succeeds and prints a line matching PATTERN.
 has() {
 	local pattern=$1 out

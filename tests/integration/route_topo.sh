@@ -85,7 +85,6 @@ steer_topology() {
 	done
 }
 
-ts() { in_ns "$H" "$TCSTEER" "$@"; }
 
 # echos NS 4|6: the echo requests that arrived in NS (and were answered).
 echos() {
