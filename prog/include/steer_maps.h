@@ -36,18 +36,45 @@ struct steer_key6 {
 	__u8 addr[16];
 };
 
+/* The layout of the table's values. Version 1 (tcsteer 0.1) had a 28-byte
+ * route (ifindex, slot, nh) and a 16-byte counter (packets, bytes); version
+ * 2 adds the route's flags and learn interfaces and two counters. A table
+ * of version 1 is upgraded when the program of version 2 is attached to it:
+ * its routes and counters are copied (state/table_upgrade.c). */
+#define STEER_FORMAT_VERSION 2
+#define STEER_V1_ROUTE_SIZE 28
+#define STEER_V1_COUNTER_SIZE 16
+
+/* A learn route names the interfaces whose requests teach it the way back,
+ * at most this many. */
+#define STEER_LEARN_MAX 4
+
+/* steer_route.flags */
+#define STEER_ROUTE_LEARN (1u << 0) /* the way back is learned per flow */
+
 /* What a matching source address is sent to: an output interface and a next
  * hop of either family (an IPv6 next hop for IPv4 traffic is valid).
- * `nh` is passed as is to bpf_redirect_neigh(); its unused bytes are zero. */
+ * `nh` is passed as is to bpf_redirect_neigh(); its unused bytes are zero.
+ * A learn route (STEER_ROUTE_LEARN) has neither: the way back is the one
+ * the flow's last request came in on, among learn_ifindex[] (a 0 ends the
+ * list). */
 struct steer_route {
 	__u32 ifindex;
 	__u32 slot;                     /* index into the stats map, >= 1 */
 	struct bpf_redir_neigh nh;      /* nh_family AF_INET or AF_INET6 */
+	__u32 flags;                    /* STEER_ROUTE_* */
+	__u32 learn_ifindex[STEER_LEARN_MAX];
 };
 
+/* Per route (slot), per CPU. packets/bytes: steered. toobig: dropped
+ * because they did not fit the output interface's MTU (the sender was
+ * told). passed: matched the route but were left to the main table (its
+ * interface is gone; for a learn route, a flow never seen). */
 struct steer_counter {
 	__u64 packets;
 	__u64 bytes;
+	__u64 toobig;
+	__u64 passed;
 };
 
 #endif
