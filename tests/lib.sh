@@ -68,6 +68,27 @@ two_hosts() {
 # ts ARGS...: tcsteer in the test's host namespace $H.
 ts() { in_ns "$H" "$TCSTEER" "$@"; }
 
+# table_pins TABLE: the directory holding TABLE's pinned maps in $H (from
+# `route show -j -d`), for bpftool.
+# (/nonexistent when there is no such table).
+# state_dir TABLE: $H's state directory (the parent of a table's).
+state_dir() { dirname "$(table_pins "$1")"; }
+# stale_records TABLE: the device directories of $H's state whose device
+# is gone (none expected: tcsteer removes them).
+stale_records() {
+	local d idx live
+	live=" $(ip -n "$H" -j link show | python3 -c 'import json, sys; print(" ".join(str(l["ifindex"]) for l in json.load(sys.stdin)))') "
+	for d in "$(state_dir "$1")"/if*; do
+		[ -e "$d" ] || continue
+		idx=${d##*/if}
+		[[ $live == *" $idx "* ]] || echo "$d"
+	done
+}
+table_pins() {
+	{ ts -j -d route show table "$1" 2>/dev/null || echo '{}'; } |
+		python3 -c 'import json, sys; print(json.load(sys.stdin).get("pins", "/nonexistent"))'
+}
+
 # Every namespace named after this test's id goes, also those made in a
 # $(new_netns ...) subshell, which the parent shell cannot record.
 cleanup_netns() {
@@ -75,8 +96,9 @@ cleanup_netns() {
 	for ns in $(ip netns list | awk -v p="${T_ID}-" 'index($1, p) == 1 {print $1}'); do
 		ip netns del "$ns" 2>/dev/null || true
 	done
-	# Pins the tests made for devices named after this test's id.
-	rm -rf /sys/fs/bpf/tcsteer/"${T_ID}"* 2>/dev/null || true
+	# The state of the namespaces just deleted (and of any other namespace
+	# that is gone).
+	"$TCSTEER" gc >/dev/null 2>&1 || true
 }
 trap cleanup_netns EXIT
 
