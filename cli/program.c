@@ -346,22 +346,25 @@ static bool contains(const uint32_t *v, uint32_t n, uint32_t x)
 
 bool program_same(const struct program *p, int old_fd)
 {
-	uint32_t old_ids[MAX_PROG_MAPS], new_ids[MAX_PROG_MAPS], nold, nnew, i, meta_id = 0;
+	uint32_t old_ids[MAX_PROG_MAPS], nold;
 	struct bpf_prog_info old, now;
 	struct bpf_map_info mi;
+	size_t i;
 
 	if (bpf_sys_prog_get_info(old_fd, &old, NULL) ||
 	    bpf_sys_prog_get_info(p->lo.prog_fd, &now, NULL) ||
-	    memcmp(old.tag, now.tag, sizeof(old.tag)) ||
-	    !map_ids(old_fd, old_ids, &nold) || !map_ids(p->lo.prog_fd, new_ids, &nnew) ||
-	    nold != nnew)
+	    memcmp(old.tag, now.tag, sizeof(old.tag)) || !map_ids(old_fd, old_ids, &nold) ||
+	    nold != now.nr_map_ids)
 		return false;
-	/* Every map but the tcsteer_meta: a program without a table carries
-	 * one of its own, made when it was loaded. */
-	if (p->meta_fd >= 0 && !bpf_sys_map_get_info(p->meta_fd, &mi, NULL))
-		meta_id = mi.id;
-	for (i = 0; i < nnew; i++)
-		if (new_ids[i] != meta_id && !contains(old_ids, nold, new_ids[i]))
+	/* The same instructions on the same shared maps (the table): its
+	 * own maps (tail-call tables, global data) are new with every load,
+	 * and so is the tcsteer_meta of a program without a table. */
+	for (i = 0; i < p->obj.nmaps; i++) {
+		if (p->lo.map_fds[i] < 0 || p->obj.maps[i].pinning == MAP_PIN_NONE)
+			continue;
+		if (bpf_sys_map_get_info(p->lo.map_fds[i], &mi, NULL) ||
+		    !contains(old_ids, nold, mi.id))
 			return false;
+	}
 	return true;
 }
