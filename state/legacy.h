@@ -27,6 +27,9 @@ int legacy_adopt_hook(struct state *s, const char *dev, int ifindex, enum hook h
 /* Move 0.1's table `name` into this namespace: 0, -ENOENT if there is none. */
 int legacy_adopt_table(struct state *s, const char *name, struct errmsg *err);
 
+/* Does a program 0.1 recorded (in its own layout) use map map_id? */
+bool legacy_uses_map(struct state *s, uint32_t map_id);
+
 /* 0.1's directories that hold a table (malloc'ed names). */
 int legacy_list_tables(struct state *s, char (**names)[IF_NAMESIZE], size_t *n);
 
