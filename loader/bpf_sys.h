@@ -198,7 +198,8 @@ struct bpf_sys_prog_query {
 
 /* BPF_PROG_QUERY. -ENOSPC if the room was too small (count then says how
  * many there are, the arrays hold the first ones). On a tcx hook without
- * programs the kernel answers -ENOENT; a kernel without tcx, -EINVAL. */
+ * programs, 6.6-era kernels answer -ENOENT, 6.18 0 with count 0 and
+ * revision 1; a kernel without tcx answers -EINVAL. */
 int bpf_sys_prog_query(struct bpf_sys_prog_query *q, struct errmsg *err);
 
 /* BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): run_cnt/run_time_ns are counted

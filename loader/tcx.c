@@ -89,8 +89,13 @@ int tcx_list(const struct tcx_hook *h, struct tcx_list *out,
 
 	memset(out, 0, sizeof(*out));
 	ret = bpf_sys_prog_query(&q, NULL);
-	if (ret == -ENOENT)
-		return 0; /* the hook has never had, or no longer has, programs */
+	if (ret == -ENOENT) {
+		/* No programs (6.6-era kernels; 6.18 answers 0, count 0 and
+		 * revision 1). A first attach creates the hook's state at
+		 * revision 1, so that is what it may expect. */
+		out->revision = 1;
+		return 0;
+	}
 	if (ret == -EINVAL)
 		return errmsg_set(err, EOPNOTSUPP,
 				  "cannot list the tcx programs of %s: %s",

@@ -45,7 +45,10 @@ struct tcx_prog {
 };
 
 struct tcx_list {
-	uint64_t revision;      /* the hook's revision; 0 when it is empty */
+	/* The hook's revision: 1 while it has no programs, one more for
+	 * every attach, detach or replace since. It starts again at 1 once
+	 * the hook is empty (the kernel frees its state). */
+	uint64_t revision;
 	uint32_t count;
 	struct tcx_prog progs[TCX_PROGS_MAX]; /* in the order they run */
 };
@@ -54,9 +57,10 @@ struct tcx_list {
  * if it has not, another -errno if the probe itself failed (EPERM...).
  * Side-effect free: a BPF_PROG_QUERY for tcx egress on ifindex (0: the
  * loopback device, ifindex 1 in every namespace). A kernel with TCX answers
- * 0 or ENOENT (no programs there); older ones, and kernels built without
- * CONFIG_NET_XGRESS, EINVAL, which is what they answer for any attach type
- * they do not know. */
+ * 0 (6.18: also when the hook is empty), ENOENT (6.6-era kernels, for an
+ * empty hook) or ENODEV (no such device); older ones, and kernels built
+ * without CONFIG_NET_XGRESS, EINVAL, which is what they answer for any
+ * attach type they do not know. */
 int tcx_probe(int ifindex, struct errmsg *err);
 
 /* The programs on a hook, with their link ids and names. An empty hook is
