@@ -46,6 +46,10 @@
 
 #include "bpf_sys.h"
 #include "bpffs.h"
+#include "embedded.h"
+#include "load.h"
+#include "object.h"
+#include "steer_maps.h"
 #include "tc.h"
 #include "tcx.h"
 
@@ -153,12 +157,13 @@ static int load(const struct bpf_insn *insns, size_t n, const char *name)
 	return fd;
 }
 
-/* Returns verdict; frames of TEST_ETH_P are counted in slot first. */
-static int counting_prog(uint32_t slot, int verdict, const char *name)
+/* Returns verdict; frames of EtherType eth_p are counted in slot first. */
+static int counting_prog_proto(uint16_t eth_p, uint32_t slot, int verdict,
+			       const char *name)
 {
 	const struct bpf_insn insns[] = {
 		/* 0 */ LDX_W(2, 1, offsetof(struct __sk_buff, protocol)),
-		/* 1 */ JNE_IMM(2, htons(TEST_ETH_P), 9),      /* -> 11 */
+		/* 1 */ JNE_IMM(2, htons(eth_p), 9),           /* -> 11 */
 		/* 2 */ ST_W(10, -4, (int32_t)slot),
 		/* 3 */ MOV_REG(2, 10),
 		/* 4 */ ADD_IMM(2, -4),
@@ -172,6 +177,11 @@ static int counting_prog(uint32_t slot, int verdict, const char *name)
 	};
 
 	return load(insns, sizeof(insns) / sizeof(insns[0]), name);
+}
+
+static int counting_prog(uint32_t slot, int verdict, const char *name)
+{
+	return counting_prog_proto(TEST_ETH_P, slot, verdict, name);
 }
 
 static int verdict_prog(int verdict, const char *name)
@@ -809,6 +819,144 @@ static void test_redirect_runs_target_hook(void **state)
 	assert_int_equal(wait_hook_count(&from, 0), 0);
 }
 
+/* ---- the steering program under TCX ----------------------------------------------- */
+
+/* n UDP datagrams from src (a local address) to 10.9.8.1, routed out of
+ * tx0; returns how many sendto() took. */
+static int send_udp(const char *src, int n)
+{
+	struct sockaddr_in from = { .sin_family = AF_INET };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9) };
+	int fd, i, ok = 0;
+
+	assert_int_equal(inet_pton(AF_INET, src, &from.sin_addr), 1);
+	assert_int_equal(inet_pton(AF_INET, "10.9.8.1", &to.sin_addr), 1);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
+	for (i = 0; i < n; i++)
+		ok += sendto(fd, "tcx", 3, 0, (struct sockaddr *)&to,
+			     sizeof(to)) == 3;
+	close(fd);
+	return ok;
+}
+
+static int steer_map(const struct object_spec *obj,
+		     const struct loaded_object *lo, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < obj->nmaps && i < lo->nmaps; i++)
+		if (!strcmp(obj->maps[i].name, name))
+			return lo->map_fds[i];
+	fail_msg("no map %s", name);
+	return -1;
+}
+
+/* tcsteer's own program as a tcx link, first on tx0 egress, a clsact
+ * filter behind it: packets it leaves alone (TC_ACT_UNSPEC = TCX_NEXT)
+ * still reach the filter; steered ones (TC_ACT_REDIRECT = TCX_REDIRECT)
+ * end the hook and leave by the route's device, through its hooks. */
+static void test_steer_program_under_tcx(void **state)
+{
+	struct tcx_hook h = hook_of(DEV, TCX_DIR_EGRESS), out;
+	struct tcx_order first = { .where = TCX_FIRST };
+	struct steer_key4 key = { .prefixlen = 32 };
+	struct steer_route route = { .slot = 1 };
+	struct load_opts opts = { 0 };
+	struct object_spec obj;
+	struct loaded_object lo;
+	const struct prog_spec *ps;
+	struct errmsg err = { 0 };
+	struct tc_conn *c;
+	char pins[PATH_MAX];
+	int cls, cls_ip, count_out, link, links[2], i, sent = 0;
+
+	/* Replies from 10.9.9.1 (steered) and 10.9.9.9 (not) leave by tx0
+	 * towards 10.9.8.1; the route sends 10.9.9.1's out of ts0 to
+	 * 10.9.7.2. Permanent neighbours: no ARP in the counts. */
+	assert_int_equal(sh("ip link add ts0 type veth peer name ts1 && "
+			    "ip link set ts0 up && ip link set ts1 up && "
+			    "ip addr add 10.9.9.1/32 dev lo && "
+			    "ip addr add 10.9.9.9/32 dev lo && "
+			    "ip route add 10.9.8.0/24 dev " DEV " && "
+			    "ip neigh replace 10.9.8.1 lladdr 02:00:00:00:7c:01 "
+			    "dev " DEV " nud permanent && "
+			    "ip neigh replace 10.9.7.2 lladdr 02:00:00:00:7c:02 "
+			    "dev ts0 nud permanent"), 0);
+	out = hook_of("ts0", TCX_DIR_EGRESS);
+	snprintf(pins, sizeof(pins), "%s/steer", pin_root);
+	opts.pin_dir = pins;
+	assert_int_equal(object_open(&obj, tcsteer_embedded_obj,
+				     tcsteer_embedded_obj_size, &err), 0);
+	ps = object_find_program(&obj, NULL, "steer", &err);
+	assert_non_null(ps);
+	if (object_load(&obj, ps, &opts, &lo, &err) < 0)
+		fail_msg("%s", err.text);
+	route.ifindex = (uint32_t)out.ifindex;
+	route.nh.nh_family = AF_INET;
+	assert_int_equal(inet_pton(AF_INET, "10.9.7.2", &route.nh.ipv4_nh), 1);
+	assert_int_equal(inet_pton(AF_INET, "10.9.9.1", key.addr), 1);
+	assert_int_equal(bpf_sys_map_update(steer_map(&obj, &lo, STEER_MAP_V4),
+					    &key, &route, BPF_ANY, &err), 0);
+
+	/* Behind it on tx0: a clsact filter counting test frames (slot 2)
+	 * and one counting IPv4 (slot 3); on ts0 a tcx counter (slot 4). */
+	assert_int_equal(tc_conn_open(&c, &err), 0);
+	assert_int_equal(tc_clsact_replace(c, h.ifindex, &err), 0);
+	cls = counting_prog(2, TC_ACT_UNSPEC, "tx_cls_test");
+	cls_ip = counting_prog_proto(ETH_P_IP, 3, TC_ACT_UNSPEC, "tx_cls_ip");
+	assert_int_equal(tc_bpf_filter_add(c, h.ifindex, TC_PARENT_EGRESS, cls,
+					   "tx_cls_test", &err), 0);
+	assert_int_equal(tc_bpf_filter_add(c, h.ifindex, TC_PARENT_EGRESS, cls_ip,
+					   "tx_cls_ip", &err), 0);
+	count_out = counting_prog_proto(ETH_P_IP, 4, BPF_SYS_TCX_PASS,
+					"tx_count_ts0");
+	links[0] = tcx_attach(&out, count_out, NULL, &err);
+	assert_true(links[0] >= 0);
+	link = tcx_attach(&h, lo.prog_fd, &first, &err);
+	if (link < 0)
+		fail_msg("%s", err.text);
+
+	reset_counters();
+	assert_int_equal(send_frames(DEV, 10), 10);             /* not IP */
+	sent = send_udp("10.9.9.9", 10);                        /* no route */
+	sent += send_udp("10.9.9.1", 10);                       /* steered */
+	print_message("steer as tcx: clsact saw %" PRIu64 " test frames and %"
+		      PRIu64 " IPv4 (10 unrouted, 10 steered sent); ts0 egress "
+		      "saw %" PRIu64 "; sendto took %d of 20 datagrams\n",
+		      counter(2), counter(3), counter(4), sent);
+	assert_int_equal(sent, 20);
+	assert_int_equal(counter(2), 10);       /* left alone: the filter ran */
+	assert_int_equal(counter(3), 10);       /* only the unrouted ones */
+	assert_int_equal(counter(4), 10);       /* steered out of ts0 */
+
+	/* The same with a foreign TCX_PASS program first: nothing reaches
+	 * the steering program any more (the shadowing of issue 11). */
+	i = verdict_prog(BPF_SYS_TCX_PASS, "tx_shadow");
+	links[1] = tcx_attach(&h, i, &first, &err);
+	assert_true(links[1] >= 0);
+	reset_counters();
+	assert_int_equal(send_udp("10.9.9.1", 10), 10);
+	assert_int_equal(counter(4), 0);        /* not steered */
+	assert_int_equal(counter(3), 0);        /* nor seen by clsact */
+	close(links[1]);
+	close(i);
+
+	close(link);
+	close(links[0]);
+	close(count_out);
+	close(cls);
+	close(cls_ip);
+	assert_int_equal(sh("tc qdisc del dev %s clsact && ip link del ts0 && "
+			    "ip route del 10.9.8.0/24 && ip addr del 10.9.9.1/32 dev lo && "
+			    "ip addr del 10.9.9.9/32 dev lo", DEV), 0);
+	tc_conn_close(c);
+	loaded_object_close(&lo);
+	object_close(&obj);
+	assert_int_equal(wait_hook_count(&h, 0), 0);
+}
+
 /* ---- devices that go away ------------------------------------------------------- */
 
 /* A pinned link whose device is deleted stays, defunct: what a garbage
@@ -1008,6 +1156,7 @@ int main(void)
 		T(test_detach),
 		T(test_verdicts_and_clsact),
 		T(test_redirect_runs_target_hook),
+		T(test_steer_program_under_tcx),
 		T(test_device_deleted),
 		T(test_device_moved),
 	};
