@@ -38,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -450,6 +451,54 @@ static void test_attach_order(void **state)
 	assert_true(l.revision == rev);
 	close(links[0]);
 	close(progs[0]);
+	assert_int_equal(wait_hook_count(&h, 0), 0);
+}
+
+/* ---- attachments without a link -------------------------------------------------- */
+
+static int prog_attach_cmd(int cmd, int ifindex, int prog_fd)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.target_fd = (uint32_t)ifindex; /* target_ifindex */
+	attr.attach_bpf_fd = (uint32_t)prog_fd;
+	attr.attach_type = BPF_SYS_TCX_EGRESS;
+	return syscall(__NR_bpf, cmd, &attr, sizeof(attr)) < 0 ? -errno : 0;
+}
+
+/* Other tools may attach with BPF_PROG_ATTACH (no link; it stays until
+ * BPF_PROG_DETACH): listed with link id 0. A link's program cannot be
+ * taken off with BPF_PROG_DETACH: only through the link. */
+static void test_prog_attach_and_links(void **state)
+{
+	struct tcx_hook h = hook_of(DEV, TCX_DIR_EGRESS);
+	struct errmsg err = { 0 };
+	struct tcx_list l;
+	int plain, linked, link;
+
+	plain = verdict_prog(BPF_SYS_TCX_NEXT, "tx_plain");
+	linked = verdict_prog(BPF_SYS_TCX_NEXT, "tx_linked");
+	assert_int_equal(prog_attach_cmd(BPF_PROG_ATTACH, h.ifindex, plain), 0);
+	link = tcx_attach(&h, linked, NULL, &err);
+	assert_true(link >= 0);
+	close(plain); /* the hook holds it */
+	assert_int_equal(tcx_list(&h, &l, &err), 0);
+	assert_int_equal(l.count, 2);
+	assert_string_equal(l.progs[0].name, "tx_plain");
+	assert_int_equal(l.progs[0].link_id, 0);
+	assert_string_equal(l.progs[1].name, "tx_linked");
+	assert_true(l.progs[1].link_id != 0);
+
+	assert_int_equal(prog_attach_cmd(BPF_PROG_DETACH, h.ifindex, linked),
+			 -EBUSY);
+	assert_int_equal(hook_count(&h), 2);
+	plain = bpf_sys_prog_get_fd_by_id(l.progs[0].prog_id, &err);
+	assert_true(plain >= 0);
+	assert_int_equal(prog_attach_cmd(BPF_PROG_DETACH, h.ifindex, plain), 0);
+	close(plain);
+	close(link);
+	close(linked);
 	assert_int_equal(wait_hook_count(&h, 0), 0);
 }
 
@@ -1151,6 +1200,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_probe),
 		T(test_attach_order),
+		T(test_prog_attach_and_links),
 		T(test_pinned_link),
 		T(test_replace_under_traffic),
 		T(test_detach),
