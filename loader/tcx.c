@@ -59,16 +59,21 @@ int tcx_probe(int ifindex, struct errmsg *err)
 			  strerror(-ret));
 }
 
-static void prog_name(uint32_t id, char *name, size_t len)
+static void prog_identity(struct tcx_prog *p)
 {
 	struct bpf_prog_info info;
-	int fd = bpf_sys_prog_get_fd_by_id(id, NULL);
+	int fd = bpf_sys_prog_get_fd_by_id(p->prog_id, NULL);
 
-	name[0] = '\0';
+	p->name[0] = '\0';
+	p->has_tag = false;
 	if (fd < 0)
 		return; /* gone since the query, or not ours to open */
-	if (bpf_sys_prog_get_info(fd, &info, NULL) == 0)
-		snprintf(name, len, "%.*s", (int)sizeof(info.name), info.name);
+	if (bpf_sys_prog_get_info(fd, &info, NULL) == 0) {
+		snprintf(p->name, sizeof(p->name), "%.*s",
+			 (int)sizeof(info.name), info.name);
+		memcpy(p->tag, info.tag, sizeof(p->tag));
+		p->has_tag = true;
+	}
 	close(fd);
 }
 
@@ -113,8 +118,7 @@ int tcx_list(const struct tcx_hook *h, struct tcx_list *out,
 	for (i = 0; i < out->count; i++) {
 		out->progs[i].prog_id = prog_ids[i];
 		out->progs[i].link_id = link_ids[i];
-		prog_name(prog_ids[i], out->progs[i].name,
-			  sizeof(out->progs[i].name));
+		prog_identity(&out->progs[i]);
 	}
 	return 0;
 }
@@ -195,43 +199,72 @@ static const char *attach_cause(const struct tcx_hook *h,
 	return buf;
 }
 
+static const struct tcx_order default_order = { .where = TCX_LAST };
+
+/* The BPF_LINK_CREATE attributes for an attach at o (NULL: last). */
+static void attach_attr(const struct tcx_hook *h, int prog_fd,
+			const struct tcx_order *o, struct bpf_sys_link_create *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->prog_fd = prog_fd;
+	a->target_ifindex = (uint32_t)h->ifindex;
+	a->attach_type = attach_type(h->dir);
+	switch (o->where) {
+	case TCX_LAST:
+		a->flags = BPF_SYS_F_AFTER;
+		break;
+	case TCX_FIRST:
+		a->flags = BPF_SYS_F_BEFORE;
+		break;
+	case TCX_BEFORE:
+		a->flags = BPF_SYS_F_BEFORE | BPF_SYS_F_ID;
+		a->relative = o->rel_prog_id;
+		break;
+	case TCX_AFTER:
+		a->flags = BPF_SYS_F_AFTER | BPF_SYS_F_ID;
+		a->relative = o->rel_prog_id;
+		break;
+	}
+	a->expected_revision = o->expected_revision;
+}
+
 int tcx_attach(const struct tcx_hook *h, int prog_fd,
 	       const struct tcx_order *o, struct errmsg *err)
 {
-	static const struct tcx_order last = { .where = TCX_LAST };
-	struct bpf_sys_link_create a = {
-		.prog_fd = prog_fd,
-		.target_ifindex = (uint32_t)h->ifindex,
-		.attach_type = attach_type(h->dir),
-	};
+	struct bpf_sys_link_create a;
 	struct label l = hook_label(h);
 	char cause[160];
 	int fd;
 
 	if (!o)
-		o = &last;
-	switch (o->where) {
-	case TCX_LAST:
-		a.flags = BPF_SYS_F_AFTER;
-		break;
-	case TCX_FIRST:
-		a.flags = BPF_SYS_F_BEFORE;
-		break;
-	case TCX_BEFORE:
-		a.flags = BPF_SYS_F_BEFORE | BPF_SYS_F_ID;
-		a.relative = o->rel_prog_id;
-		break;
-	case TCX_AFTER:
-		a.flags = BPF_SYS_F_AFTER | BPF_SYS_F_ID;
-		a.relative = o->rel_prog_id;
-		break;
-	}
-	a.expected_revision = o->expected_revision;
+		o = &default_order;
+	attach_attr(h, prog_fd, o, &a);
 	fd = bpf_sys_link_create(&a, NULL);
 	if (fd >= 0)
 		return fd;
 	return errmsg_set(err, fd, "cannot attach to %s with tcx: %s", l.text,
 			  attach_cause(h, o, fd, cause, sizeof(cause)));
+}
+
+void tcx_attach_describe(const struct tcx_hook *h, int prog_fd,
+			 const struct tcx_order *o, char *buf, size_t len)
+{
+	struct bpf_sys_link_create a;
+	bool by_id;
+
+	if (!o)
+		o = &default_order;
+	attach_attr(h, prog_fd, o, &a);
+	by_id = a.flags & BPF_SYS_F_ID;
+	snprintf(buf, len,
+		 "bpf(BPF_LINK_CREATE) prog_fd %d target_ifindex %" PRIu32
+		 " attach_type %" PRIu32 " (%s) flags 0x%" PRIx32 " (%s%s) %s %"
+		 PRIu32 " expected_revision %" PRIu64,
+		 a.prog_fd, a.target_ifindex, a.attach_type,
+		 h->dir == TCX_DIR_INGRESS ? "BPF_TCX_INGRESS" : "BPF_TCX_EGRESS",
+		 a.flags, a.flags & BPF_SYS_F_BEFORE ? "BPF_F_BEFORE" : "BPF_F_AFTER",
+		 by_id ? "|BPF_F_ID" : "", by_id ? "relative_id" : "relative_fd",
+		 a.relative, a.expected_revision);
 }
 
 int tcx_replace(const struct tcx_hook *h, int link_fd, int new_prog_fd,

@@ -15,6 +15,7 @@
 #ifndef TCSTEER_LOADER_TCX_H
 #define TCSTEER_LOADER_TCX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,8 @@ struct tcx_prog {
 	uint32_t prog_id;
 	uint32_t link_id;       /* 0: attached without a link (BPF_PROG_ATTACH) */
 	char name[16];          /* the program's name; "" if it could not be read */
+	uint8_t tag[8];         /* the kernel's tag, as tc and bpftool print it */
+	bool has_tag;           /* false if the program could not be read */
 };
 
 struct tcx_list {
@@ -71,7 +74,7 @@ int tcx_list(const struct tcx_hook *h, struct tcx_list *out,
 /* Index of prog_id in l (0 runs first), -1 if it is not there. */
 int tcx_list_index(const struct tcx_list *l, uint32_t prog_id);
 
-/* "12 (cil_to_netdev), 15 (prog 15 name unknown)" for the entries
+/* "12 (cil_to_netdev), 15 (name unknown)" for the entries
  * [from, to) of l, for warnings. Truncated to len, always terminated. */
 void tcx_list_describe(const struct tcx_list *l, uint32_t from, uint32_t to,
 		       char *buf, size_t len);
@@ -97,6 +100,13 @@ struct tcx_order {
  * the process exits. */
 int tcx_attach(const struct tcx_hook *h, int prog_fd,
 	       const struct tcx_order *o, struct errmsg *err);
+
+/* What tcx_attach(h, prog_fd, o) would ask the kernel, for --dry-run:
+ * "bpf(BPF_LINK_CREATE) prog_fd 0 target_ifindex 3 attach_type 47
+ * (BPF_TCX_EGRESS) flags 0x8 (BPF_F_BEFORE) relative_id 0
+ * expected_revision 0". Truncated to len, always terminated. */
+void tcx_attach_describe(const struct tcx_hook *h, int prog_fd,
+			 const struct tcx_order *o, char *buf, size_t len);
 
 /* Make the link run new_prog_fd instead, in the same place: one atomic
  * swap, no moment without a program. old_prog_fd >= 0: only if the link

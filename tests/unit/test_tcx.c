@@ -400,6 +400,13 @@ static void test_attach_order(void **state)
 		}
 	}
 	assert_int_equal(tcx_list_index(&l, 0x7ffffff0), -1);
+	{
+		struct bpf_prog_info info;
+
+		assert_int_equal(bpf_sys_prog_get_info(progs[2], &info, &err), 0);
+		assert_true(l.progs[0].has_tag);
+		assert_memory_equal(l.progs[0].tag, info.tag, 8);
+	}
 	tcx_list_describe(&l, 0, 2, text, sizeof(text));
 	{
 		char want[128];
@@ -452,6 +459,29 @@ static void test_attach_order(void **state)
 	close(links[0]);
 	close(progs[0]);
 	assert_int_equal(wait_hook_count(&h, 0), 0);
+}
+
+/* The words --dry-run prints, from the attributes tcx_attach sends. */
+static void test_attach_describe(void **state)
+{
+	struct tcx_hook h = { .ifindex = 3, .dev = "e0", .dir = TCX_DIR_EGRESS };
+	struct tcx_order o = { .where = TCX_FIRST, .expected_revision = 4 };
+	char buf[256];
+
+	tcx_attach_describe(&h, 0, &o, buf, sizeof(buf));
+	assert_string_equal(buf, "bpf(BPF_LINK_CREATE) prog_fd 0 target_ifindex 3 "
+			    "attach_type 47 (BPF_TCX_EGRESS) flags 0x8 (BPF_F_BEFORE) "
+			    "relative_fd 0 expected_revision 4");
+	h.dir = TCX_DIR_INGRESS;
+	o.where = TCX_AFTER;
+	o.rel_prog_id = 680;
+	o.expected_revision = 0;
+	tcx_attach_describe(&h, 0, &o, buf, sizeof(buf));
+	assert_string_equal(buf, "bpf(BPF_LINK_CREATE) prog_fd 0 target_ifindex 3 "
+			    "attach_type 46 (BPF_TCX_INGRESS) flags 0x30 (BPF_F_AFTER|BPF_F_ID) "
+			    "relative_id 680 expected_revision 0");
+	tcx_attach_describe(&h, 0, NULL, buf, sizeof(buf));
+	assert_contains(buf, "flags 0x10 (BPF_F_AFTER) relative_fd 0");
 }
 
 /* ---- attachments without a link -------------------------------------------------- */
@@ -1200,6 +1230,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_probe),
 		T(test_attach_order),
+		T(test_attach_describe),
 		T(test_prog_attach_and_links),
 		T(test_pinned_link),
 		T(test_replace_under_traffic),
