@@ -658,7 +658,7 @@ static void test_replace_under_traffic(void **state)
 	struct shared *shm;
 	pid_t sender, poller;
 	int progs[2], link, i, status;
-	uint64_t c0, c1, before;
+	uint64_t c0, c1, before, rev0;
 	long ms;
 
 	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE,
@@ -670,6 +670,12 @@ static void test_replace_under_traffic(void **state)
 	progs[1] = counting_prog(1, BPF_SYS_TCX_DROP, "tx_swap_b");
 	link = tcx_attach(&h, progs[0], NULL, &err);
 	assert_true(link >= 0);
+	{
+		struct tcx_list l;
+
+		assert_int_equal(tcx_list(&h, &l, &err), 0);
+		rev0 = l.revision;
+	}
 
 	sender = fork();
 	assert_true(sender >= 0);
@@ -715,9 +721,18 @@ static void test_replace_under_traffic(void **state)
 	assert_int_equal(shm->zero_polls, 0);
 	assert_int_equal(shm->min_count, 1);
 
-	/* Replacing a program by itself is a no-op; a wrong "old" is
-	 * refused and changes nothing. */
-	assert_int_equal(tcx_replace(&h, link, progs[1], -1, &err), 0);
+	/* Every update moved the revision by one; replacing a program by
+	 * itself is a no-op that does not; a wrong "old" is refused and
+	 * changes nothing. */
+	{
+		struct tcx_list l;
+
+		assert_int_equal(tcx_list(&h, &l, &err), 0);
+		assert_true(l.revision == rev0 + UPDATES);
+		assert_int_equal(tcx_replace(&h, link, progs[1], -1, &err), 0);
+		assert_int_equal(tcx_list(&h, &l, &err), 0);
+		assert_true(l.revision == rev0 + UPDATES);
+	}
 	assert_int_equal(tcx_replace(&h, link, progs[0], progs[0], &err), -EPERM);
 	assert_string_equal(err.text,
 			    "cannot replace the program of the tcx link on tx0 egress: the link no longer runs the program it was expected to");
