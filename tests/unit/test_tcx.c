@@ -461,6 +461,32 @@ static void test_attach_order(void **state)
 	assert_int_equal(wait_hook_count(&h, 0), 0);
 }
 
+/* A hook holds 63 programs; the 64th is ERANGE. */
+static void test_hook_full(void **state)
+{
+	enum { MAX = 63 };
+	struct tcx_hook h = hook_of(DEV, TCX_DIR_INGRESS);
+	struct errmsg err = { 0 };
+	int progs[MAX + 1], links[MAX], i;
+
+	for (i = 0; i <= MAX; i++)
+		progs[i] = verdict_prog(BPF_SYS_TCX_NEXT, "tx_full");
+	for (i = 0; i < MAX; i++) {
+		links[i] = tcx_attach(&h, progs[i], NULL, &err);
+		if (links[i] < 0)
+			fail_msg("attach %d: %s", i, err.text);
+	}
+	assert_int_equal(hook_count(&h), MAX);
+	assert_int_equal(tcx_attach(&h, progs[MAX], NULL, &err), -ERANGE);
+	assert_string_equal(err.text, "cannot attach to tx0 ingress with tcx: "
+			    "tx0 ingress holds as many programs as it can (63)");
+	for (i = 0; i < MAX; i++)
+		close(links[i]);
+	for (i = 0; i <= MAX; i++)
+		close(progs[i]);
+	assert_int_equal(wait_hook_count(&h, 0), 0);
+}
+
 /* The words --dry-run prints, from the attributes tcx_attach sends. */
 static void test_attach_describe(void **state)
 {
@@ -1245,6 +1271,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_probe),
 		T(test_attach_order),
+		T(test_hook_full),
 		T(test_attach_describe),
 		T(test_prog_attach_and_links),
 		T(test_pinned_link),
