@@ -96,6 +96,12 @@ static const char *const cmd_names[] = {
 	[BPF_BTF_LOAD] = "BPF_BTF_LOAD",
 	[BPF_MAP_FREEZE] = "BPF_MAP_FREEZE",
 	[BPF_PROG_BIND_MAP] = "BPF_PROG_BIND_MAP",
+	[BPF_PROG_QUERY] = "BPF_PROG_QUERY",
+	[BPF_LINK_CREATE] = "BPF_LINK_CREATE",
+	[BPF_LINK_UPDATE] = "BPF_LINK_UPDATE",
+	[BPF_LINK_GET_FD_BY_ID] = "BPF_LINK_GET_FD_BY_ID",
+	[BPF_ENABLE_STATS] = "BPF_ENABLE_STATS",
+	[BPF_LINK_DETACH] = "BPF_LINK_DETACH",
 };
 
 const char *bpf_sys_cmd_name(int cmd)

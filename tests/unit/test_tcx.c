@@ -333,7 +333,8 @@ static void test_probe(void **state)
 	 * what a kernel without tcx says for 46 and 47. */
 	q.target = 1;
 	q.attach_type = 200;
-	assert_int_equal(bpf_sys_prog_query(&q, NULL), -EINVAL);
+	assert_int_equal(bpf_sys_prog_query(&q, &err), -EINVAL);
+	assert_string_equal(err.text, "bpf(BPF_PROG_QUERY): Invalid argument");
 }
 
 /* ---- ordering ------------------------------------------------------------------ */
@@ -596,6 +597,15 @@ static void test_pinned_link(void **state)
 	assert_int_equal(st.ifindex, h.ifindex);
 	assert_int_equal(st.dir, TCX_DIR_EGRESS);
 	close(link);
+	/* By id, as another process (or tcsteer's show) would open it. */
+	link = bpf_sys_link_get_fd_by_id(st.link_id, &err);
+	assert_true(link >= 0);
+	assert_int_equal(tcx_link_state(link, &st, &err), 0);
+	assert_int_equal(st.prog_id, prog_id);
+	close(link);
+	assert_int_equal(bpf_sys_link_get_fd_by_id(UINT32_MAX, &err), -ENOENT);
+	assert_string_equal(err.text,
+			    "bpf(BPF_LINK_GET_FD_BY_ID): No such file or directory");
 
 	/* Unlinking the pin drops the last reference: detached. (Polled in
 	 * case the kernel defers the release; on 6.18 it was done by the
