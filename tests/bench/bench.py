@@ -29,9 +29,9 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from benchlib import (BenchError, Netns, PIN_ROOT, attached_count,  # noqa: E402
+from benchlib import (BenchError, Netns, attached_count,  # noqa: E402
                       clean_devices, have, in_netns, log, measure,
-                      perf_attribution, perf_record, run,
+                      perf_attribution, perf_record, run, state_dir,
                       strace_phases, summary, time_once, write_json)
 
 SECTIONS = ("attach", "profile", "many", "datapath", "e2e", "footprint")
@@ -63,8 +63,8 @@ class Ctx:
         self.tcsteer = a.tcsteer
         self.goref = a.goref if a.goref and os.access(a.goref, os.X_OK) \
             else None
-        # Device names carry the run's tag: tcsteer pins by device name in
-        # the host's /sys/fs/bpf, shared by every namespace.
+        # Namespaces and devices carry the run's tag; tcsteer's state of
+        # each namespace goes with it (Netns.close).
         self.tag = "bn%d" % (os.getpid() % 100000)
         self.namespaces = []
         self.tmp = tempfile.mkdtemp(prefix="tcsteer-bench.")
@@ -90,9 +90,6 @@ class Ctx:
     def cleanup(self):
         for ns in self.namespaces:
             ns.close()
-        for d in os.listdir(PIN_ROOT) if os.path.isdir(PIN_ROOT) else []:
-            if d.startswith(self.tag):
-                shutil.rmtree(os.path.join(PIN_ROOT, d), ignore_errors=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -161,10 +158,11 @@ def section_attach(ctx):
     dev = ctx.tag + "a"
     ns.veths([dev])
     out = {"device": dev, "sets": {}}
-    # The floor's cleanup mode: a static binary deleting the qdisc and
-    # the pins costs ~1 ms where `sh -c "tc ...; rm ..."` costs ~10.
-    prepare = [ctx.tool("floor"), "-D", dev, os.path.join(PIN_ROOT, dev)]
     with in_netns(ns.name):
+        # The floor's cleanup mode: a static binary deleting the qdisc and
+        # the namespace's tcsteer state costs ~1 ms where `sh -c "tc ...;
+        # rm ..."` costs ~10.
+        prepare = [ctx.tool("floor"), "-D", dev, state_dir()]
         for program, runs in ctx.p["attach_sets"]:
             cmds, skipped = attach_commands(ctx, dev, program)
             log("attach: %s program, %d peers x %d runs" %
@@ -228,7 +226,7 @@ def perf_profile(ctx, cmds, dev):
         script = ctx.file("perf-loop.sh", [
             "for i in $(seq %d); do" % runs,
             "\t%s qdisc del dev %s clsact 2>/dev/null" % (tc_clean, dev),
-            "\trm -rf %s/%s" % (PIN_ROOT, dev),
+            "\trm -rf %s" % state_dir(),
             "\t%s >/dev/null || exit 1" % " ".join(
                 shlex.quote(a) for a in argv),
             "done"])
@@ -331,7 +329,6 @@ def many_clean(ctx, devs):
     """clsact, pins (the shared table's too) and TCX programs gone from
     devs."""
     clean_devices(devs)
-    shutil.rmtree(os.path.join(PIN_ROOT, shared_table(ctx)), ignore_errors=True)
     run([ctx.tool("floor"), "-X"] + devs)
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 CLONE_NEWNET = 0x40000000
 PIN_ROOT = "/sys/fs/bpf/tcsteer"
+SO_NETNS_COOKIE = 71  # <asm-generic/socket.h>, kernel 5.14
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -96,6 +97,13 @@ class Netns:
                           ["link set %sp up" % n for n in names])
 
     def close(self):
+        """The namespace and tcsteer's state of it (its cookie's
+        directory: `tcsteer gc` would remove other namespaces' too)."""
+        try:
+            with in_netns(self.name):
+                shutil.rmtree(state_dir(), ignore_errors=True)
+        except (BenchError, OSError):
+            pass
         subprocess.run(["ip", "netns", "del", self.name],
                        stderr=subprocess.DEVNULL)
 
@@ -110,12 +118,23 @@ def tc_batch(lines, force=True):
         return run(argv, check=not force)
 
 
+def state_dir():
+    """tcsteer's state directory of the network namespace this process is
+    in: <bpffs>/tcsteer/netns/<cookie> (docs/design.md). Every bench
+    namespace is the run's own, so the whole directory is the run's."""
+    import socket
+    import struct
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        cookie = struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET,
+                                                 SO_NETNS_COOKIE, 8))[0]
+    return os.path.join(PIN_ROOT, "netns", str(cookie))
+
+
 def clean_devices(devs):
-    """No clsact on devs, no tcsteer pins for them: the state before a
-    first attach."""
+    """No clsact on devs, no tcsteer state in this namespace: the state
+    before a first attach."""
     tc_batch(["qdisc del dev %s clsact" % d for d in devs])
-    for d in devs:
-        shutil.rmtree(os.path.join(PIN_ROOT, d), ignore_errors=True)
+    shutil.rmtree(state_dir(), ignore_errors=True)
 
 
 def attached_count(devs):

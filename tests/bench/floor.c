@@ -12,7 +12,7 @@
  *                         for the kernel to finish freeing the last run's
  *                         arrays before timing the next one)
  *   floor -D DEV [DIR]    delete DEV's clsact qdisc (gone already is fine)
- *                         and the pin directory DIR with the files in it:
+ *                         and the directory DIR with everything in it:
  *                         the bench's cleanup between two timed runs, far
  *                         cheaper than starting tc and rm
  *   floor -V              start and exit (process start cost)
@@ -396,7 +396,10 @@ static void probe_percpu(void)
 	       (t1.tv_nsec - t0.tv_nsec) / 1000);
 }
 
-static void remove_pin_dir(const char *dir)
+/* Remove dir and everything under it (tcsteer's state of a namespace:
+ * netns/<cookie>/if<N>/..., table-<name>/...). Errors are ignored: what
+ * is gone already is fine. */
+static void remove_tree(const char *dir)
 {
 	char path[4096];
 	struct dirent *d;
@@ -405,10 +408,11 @@ static void remove_pin_dir(const char *dir)
 	if (!dp)
 		return;
 	while ((d = readdir(dp))) {
-		if (d->d_name[0] == '.')
+		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		unlink(path);
+		if (unlink(path) && (errno == EISDIR || errno == EPERM))
+			remove_tree(path);
 	}
 	closedir(dp);
 	rmdir(dir);
@@ -429,7 +433,7 @@ int main(int argc, char **argv)
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "-D")) {
 		delete_clsact(argv[2]);
 		if (argc == 4)
-			remove_pin_dir(argv[3]);
+			remove_tree(argv[3]);
 		return 0;
 	}
 	if (argc > 1 && !strcmp(argv[1], "-X")) {
