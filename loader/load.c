@@ -4,14 +4,15 @@
  * Order of work, chosen so that a failure leaves the system as it was:
  *   1. find which maps and programs are needed (the chosen program, the
  *      maps it refers to, the programs in the PROG_ARRAYs it uses, ...);
- *   2. upload the BTF (optional: dropped if the kernel refuses it);
- *   3. open matching pins or create the maps, fill and freeze global data;
- *   4. load the programs (tail-call targets too), verifier log on failure;
- *   5. fill PROG_ARRAY slots;
- *   6. pin the maps created in step 3 — only now, after every program
+ *   2. open matching pins or create the maps (uploading the BTF for the
+ *      first map created with it: optional, dropped if the kernel refuses
+ *      it), fill and freeze global data;
+ *   3. load the programs (tail-call targets too), verifier log on failure;
+ *   4. fill PROG_ARRAY slots;
+ *   5. pin the maps created in step 2 — only now, after every program
  *      loaded, so that a rejected program never leaves new pins behind.
  * Existing pins are never removed. This file holds step 1 and the order;
- * load_maps.c does 2, 3 and 6, load_prog.c 4 and 5. */
+ * load_maps.c does 2 and 5, load_prog.c 3 and 4. */
 #include "load_internal.h"
 
 #include <errno.h>
@@ -181,7 +182,7 @@ static int load_all(struct load_ctx *c, size_t chosen)
 	ret = mark_needed(c, chosen);
 	if (ret < 0)
 		return ret;
-	load_btf(c);
+	c->pin_dir_made = c->opts->pin_dir_new;
 	ret = prepare_maps(c);
 	if (ret < 0)
 		return ret;

@@ -45,6 +45,9 @@ struct load_opts {
 	 * one mkdir when a map is pinned there, without checking each
 	 * component of its path. */
 	bool pin_dir_parent_ok;
+	/* The caller has just created pin_dir (and holds a lock that keeps
+	 * others out of it): it is empty, so no pin is looked for there. */
+	bool pin_dir_new;
 	/* Pin nothing and open no pins: maps pinned by name or globally are
 	 * created like the others (or taken from reuse). For a process whose
 	 * pins would not outlive it. */
@@ -57,7 +60,9 @@ struct loaded_object {
 	size_t nmaps;
 	int *prog_fds;          /* obj->nprogs, tail-call targets loaded too */
 	size_t nprogs;
-	bool btf_loaded;        /* the kernel accepted the object's BTF */
+	bool btf_loaded;        /* the kernel accepted the object's BTF (it is
+				   uploaded only when a map is created with it:
+				   maps all taken from pins need none) */
 };
 
 /* Create (or reuse pinned) maps, fill global data, load `prog` as

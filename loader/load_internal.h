@@ -24,6 +24,9 @@ struct load_ctx {
 	struct errmsg *err;
 	struct loaded_object *lo;
 	int btf_fd;             /* -1 when there is no (accepted) BTF */
+	bool btf_tried;         /* load_btf() ran (it runs at most once) */
+	bool pin_dir_made;      /* opts->pin_dir exists (made or found here) */
+	bool global_dir_made;   /* and the directory of global pins */
 	bool *need_map;         /* [obj->nmaps] */
 	bool *need_prog;        /* [obj->nprogs] */
 	char **pin_path;        /* [obj->nmaps]: NULL if the map is not pinned */
@@ -36,7 +39,6 @@ void load_note(const struct load_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* load_maps.c */
-void load_btf(struct load_ctx *c);
 int prepare_maps(struct load_ctx *c);
 int pin_new_maps(struct load_ctx *c);
 void unpin_new_maps(struct load_ctx *c);

@@ -16,7 +16,7 @@
 #include "bpf_sys.h"
 #include "bpffs.h"
 
-/* ---- 2. BTF ------------------------------------------------------------- */
+/* ---- 2. maps, and the BTF they are created with -------------------------- */
 
 /* Why the kernel refused the BTF, for the verbose note only. */
 static void btf_reject_reason(struct load_ctx *c, int ret, char *why,
@@ -55,12 +55,17 @@ static bool btf_wanted(const struct load_ctx *c)
 }
 
 /* BTF only makes maps prettier to dump: a refusal is a note, not an error
- * (clang and kernel versions disagree about BTF details often enough). */
-void load_btf(struct load_ctx *c)
+ * (clang and kernel versions disagree about BTF details often enough).
+ * Uploaded once, for the first map created with it: a load whose maps all
+ * come from pins needs none. */
+static void load_btf(struct load_ctx *c)
 {
 	char why[300];
 	int fd;
 
+	if (c->btf_tried)
+		return;
+	c->btf_tried = true;
 	if (!btf_wanted(c))
 		return;
 	fd = bpf_sys_btf_load(c->obj->btf, c->obj->btf_size, NULL, 0, 0, NULL,
@@ -76,8 +81,6 @@ void load_btf(struct load_ctx *c)
 			  why);
 	}
 }
-
-/* ---- 3. maps ------------------------------------------------------------ */
 
 static const char *pin_dir_for(const struct load_ctx *c,
 			       const struct map_spec *m)
@@ -141,14 +144,19 @@ static int pin_mismatch(struct load_ctx *c, const char *path,
 static int check_pinned(struct load_ctx *c, const struct map_spec *m,
 			const char *path, int fd)
 {
+	char name[BPF_OBJ_NAME_LEN];
 	struct bpf_map_info info;
 	int ret;
 
-	if (!fd_is_map(fd))
+	/* A map's info carries its name where a program's, link's or BTF's
+	 * has no such string: the name expected says it is a map, without
+	 * asking /proc. */
+	ret = bpf_sys_map_get_info(fd, &info, c->err);
+	object_kernel_name(name, m->name);
+	if ((ret < 0 || strcmp(info.name, name)) && !fd_is_map(fd))
 		return errmsg_set(c->err, EINVAL,
 				  "pinned object %s is not a map (remove the pin to recreate it)",
 				  path);
-	ret = bpf_sys_map_get_info(fd, &info, c->err);
 	if (ret < 0)
 		return errmsg_prefix(c->err, "pinned map %s", path);
 	if (info.type != m->type)
@@ -261,6 +269,8 @@ static int create_map(struct load_ctx *c, size_t i)
 				  "map \"%s\": maps of maps are not supported",
 				  m->name);
 	object_kernel_name(name, m->name);
+	if (m->btf_value_type_id)
+		load_btf(c);
 	if (c->btf_fd >= 0 && m->btf_value_type_id) {
 		a.btf_fd = c->btf_fd;
 		a.btf_key_type_id = m->btf_key_type_id;
@@ -319,7 +329,9 @@ static int prepare_map(struct load_ctx *c, size_t i)
 	if (ret < 0)
 		return ret;
 	if (c->pin_path[i]) {
-		ret = open_pinned(c, i);
+		/* Nothing is pinned yet in a directory made just now. */
+		ret = c->opts->pin_dir_new && pin_dir_for(c, &c->obj->maps[i]) ==
+		      c->opts->pin_dir ? 0 : open_pinned(c, i);
 		if (ret != 0)
 			return ret < 0 ? ret : 0;
 		c->pin_new[i] = true;
@@ -352,19 +364,24 @@ int prepare_maps(struct load_ctx *c)
 	return each_marked_map(c, c->need_map, prepare_map);
 }
 
-/* ---- 6. pins ------------------------------------------------------------ */
+/* ---- 5. pins ------------------------------------------------------------ */
 
 static int pin_map(struct load_ctx *c, size_t i)
 {
 	const struct map_spec *m = &c->obj->maps[i];
 	const char *dir = pin_dir_for(c, m);
+	bool *made = dir == c->opts->pin_dir ? &c->pin_dir_made : &c->global_dir_made;
 	int ret;
 
-	if (c->opts->pin_dir_parent_ok && dir == c->opts->pin_dir)
+	/* Each directory once per load, not once per map. */
+	if (*made)
+		ret = 0;
+	else if (c->opts->pin_dir_parent_ok && dir == c->opts->pin_dir)
 		ret = mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 :
 		      errmsg_set(c->err, errno, "cannot create %s: %s", dir, strerror(errno));
 	else
 		ret = bpffs_mkdir_p(dir, 0700, c->err);
+	*made = ret == 0;
 	if (ret < 0)
 		return errmsg_prefix(c->err, "cannot pin map \"%s\"", m->name);
 	ret = bpf_sys_obj_pin(c->lo->map_fds[i], c->pin_path[i], NULL);

@@ -52,7 +52,7 @@ void last_meaningful_line(char *dst, size_t size, const char *log)
 	}
 }
 
-/* ---- 4. programs -------------------------------------------------------- */
+/* ---- 3. programs -------------------------------------------------------- */
 
 /* A copy of the instructions with map fds in the ld_imm64s. */
 static int rewrite_insns(struct load_ctx *c, const struct prog_spec *p,
@@ -229,7 +229,7 @@ int load_progs(struct load_ctx *c, size_t chosen)
 	return 0;
 }
 
-/* ---- 5. tail-call tables ------------------------------------------------ */
+/* ---- 4. tail-call tables ------------------------------------------------ */
 
 int fill_prog_arrays(struct load_ctx *c)
 {
