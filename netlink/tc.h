@@ -50,13 +50,19 @@ void tc_bpf_filter_name(char *out, size_t len, const char *func, int fd);
  * and nested ones indented. */
 void tc_print_message(FILE *f, const struct nlmsghdr *nlh);
 
-/* A connected NETLINK_ROUTE socket with extended ACKs enabled. */
+/* A NETLINK_ROUTE socket with extended ACKs enabled. */
 struct tc_conn;
 int tc_conn_open(struct tc_conn **out, struct errmsg *err);
 void tc_conn_close(struct tc_conn *c);
 
 /* The socket (of the caller's network namespace: its cookie names it). */
 int tc_conn_fd(const struct tc_conn *c);
+
+/* A device of the connection's network namespace by name: its ifindex, or
+ * -ENODEV (one ioctl on the connection's socket). */
+int tc_conn_ifindex(struct tc_conn *c, const char *name);
+/* ... and by ifindex: 0 and its name (IF_NAMESIZE bytes), or -ENODEV. */
+int tc_conn_ifname(struct tc_conn *c, int ifindex, char *name);
 
 /* Next sequence number for a request built by the caller. */
 uint32_t tc_conn_next_seq(struct tc_conn *c);

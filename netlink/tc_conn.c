@@ -9,8 +9,10 @@
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 /* Large enough for any dump batch: the kernel sizes dump skbs after the
@@ -21,7 +23,6 @@
 
 struct tc_conn {
 	struct mnl_socket *nl;
-	uint32_t portid;
 	uint32_t seq;
 	/* An answer was abandoned midway (local error): its remaining
 	 * messages are still queued and must not be taken for the next
@@ -71,13 +72,38 @@ int tc_conn_open(struct tc_conn **out, struct errmsg *err)
 	}
 	enable_option(c->nl, NETLINK_EXT_ACK);
 	enable_option(c->nl, NETLINK_CAP_ACK);
-	if (mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		e = errno;
-		tc_conn_close(c);
-		return errmsg_set(err, e, "netlink bind: %s", strerror(e));
-	}
-	c->portid = mnl_socket_get_portid(c->nl);
+	/* No bind(): the kernel binds the socket to a port id of its own at
+	 * the first send, and answers reach no other socket, so there is no
+	 * port id to check them against (libmnl skips the check for 0). */
 	*out = c;
+	return 0;
+}
+
+/* Device ioctls work on any socket: the netlink one spares a socket of
+ * their own (if_nametoindex() opens and closes one per call). */
+int tc_conn_ifindex(struct tc_conn *c, const char *name)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlen(name) >= sizeof(ifr.ifr_name))
+		return -ENODEV;
+	strcpy(ifr.ifr_name, name);
+	if (ioctl(mnl_socket_get_fd(c->nl), SIOCGIFINDEX, &ifr))
+		return -errno;
+	return ifr.ifr_ifindex;
+}
+
+int tc_conn_ifname(struct tc_conn *c, int ifindex, char *name)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_ifindex = ifindex;
+	if (ioctl(mnl_socket_get_fd(c->nl), SIOCGIFNAME, &ifr))
+		return -errno;
+	memcpy(name, ifr.ifr_name, IF_NAMESIZE);
+	name[IF_NAMESIZE - 1] = '\0';
 	return 0;
 }
 
@@ -351,7 +377,7 @@ static int talk(struct tc_conn *c, struct nlmsghdr *nlh, struct talk *t,
 					  "netlink reply: a message length runs past the %zd bytes received",
 					  n);
 		}
-		ret = mnl_cb_run2(c->buf, n, nlh->nlmsg_seq, c->portid,
+		ret = mnl_cb_run2(c->buf, n, nlh->nlmsg_seq, 0,
 				  on_data_msg, t, ctl, NLMSG_MIN_TYPE);
 	} while (ret == MNL_CB_OK);
 

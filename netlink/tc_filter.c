@@ -9,6 +9,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,23 +150,21 @@ static int on_filter_msg(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* The filter dump of a missing device is just empty: ask for the link
- * to tell "no filters" from "no device" (ENODEV). */
+/* The filter dump of a missing device is just empty: ask whether the
+ * device is there to tell "no filters" from "no device" (ENODEV). */
 static int check_ifindex(struct tc_conn *c, int ifindex, const char *what,
 			 struct errmsg *err)
 {
-	char buf[TC_MSG_MAX] __attribute__((aligned(4)));
-	struct ifinfomsg *ifi;
-	struct nlmsghdr *nlh;
+	char name[IF_NAMESIZE];
+	int ret = tc_conn_ifname(c, ifindex, name);
 
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = tc_conn_next_seq(c);
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_index = ifindex;
-	return tc_conn_talk_ctx(c, nlh, NULL, NULL, ifindex, what, err);
+	if (ret == -ENODEV)
+		return errmsg_set(err, ENODEV, "%s: no network device with ifindex %d",
+				  what, ifindex);
+	if (ret < 0)
+		return errmsg_set(err, -ret, "%s: device %d: %s", what, ifindex,
+				  strerror(-ret));
+	return 0;
 }
 
 int tc_filter_list(struct tc_conn *c, int ifindex, uint32_t parent,
