@@ -229,6 +229,7 @@ static void remove_reported(struct gc *g, enum gc_kind kind, const char *what,
 {
 	if (state_remove_tree(path))
 		return;
+	table_owners_forget(g->s);
 	g->removed++;
 	if (g->report)
 		g->report(kind, what, path, true, g->data);

@@ -94,7 +94,8 @@ static int give_meta(struct state *s, const char *name, uint32_t owner)
 	fd = meta_create(&m, NULL);
 	if (fd >= 0 && !table_dir(s, name, dir, sizeof(dir))) {
 		snprintf(path, sizeof(path), "%s/%s", dir, META_MAP_NAME);
-		bpf_sys_obj_pin(fd, path, NULL);
+		if (!bpf_sys_obj_pin(fd, path, NULL))
+			table_owner_note(s, name, owner);
 	}
 	return fd;
 }

@@ -9,6 +9,12 @@
 
 #include "bpf_sys.h"
 
+/* A hook as one non-zero number (state.no_old). */
+static int record_key(int ifindex, enum hook h)
+{
+	return ifindex * 2 + (int)h + 1;
+}
+
 static int record_path(const struct state *s, char *out, size_t len, int ifindex,
 		       enum hook h, const char *suffix)
 {
@@ -40,11 +46,18 @@ static int read_suffix(struct state *s, int ifindex, enum hook h, const char *su
 		       uint32_t *prog_id, struct errmsg *err)
 {
 	char path[STATE_PATH_MAX];
+	int r;
 
 	*prog_id = 0;
-	if (!s->root.found || record_path(s, path, sizeof(path), ifindex, h, suffix))
+	if (!s->root.found || state_empty(s) ||
+	    record_path(s, path, sizeof(path), ifindex, h, suffix))
 		return 0;
-	return pin_prog_id(path, prog_id, err);
+	if (*suffix && s->no_old == record_key(ifindex, h))
+		return 0;
+	r = pin_prog_id(path, prog_id, err);
+	if (!r && !*prog_id && *suffix)
+		s->no_old = record_key(ifindex, h);
+	return r;
 }
 
 int record_read(struct state *s, int ifindex, enum hook h, uint32_t *prog_id,
@@ -63,7 +76,8 @@ int record_open(struct state *s, int ifindex, enum hook h, struct errmsg *err)
 	char path[STATE_PATH_MAX];
 	int fd;
 
-	if (!s->root.found || record_path(s, path, sizeof(path), ifindex, h, ""))
+	if (!s->root.found || state_empty(s) ||
+	    record_path(s, path, sizeof(path), ifindex, h, ""))
 		return -ENOENT;
 	fd = bpf_sys_obj_get(path, 0, NULL);
 	if (fd < 0 && fd != -ENOENT)
@@ -71,20 +85,37 @@ int record_open(struct state *s, int ifindex, enum hook h, struct errmsg *err)
 	return fd;
 }
 
+/* The record at path, pinned there directly: nothing to replace (the
+ * common first attach), or -EEXIST. */
+static int pin_new_record(struct state *s, int ifindex, enum hook h, int prog_fd,
+			  const char *path, bool dir_made)
+{
+	int r = bpf_sys_obj_pin(prog_fd, path, NULL);
+
+	if (!r && dir_made)
+		s->no_old = record_key(ifindex, h);
+	return r;
+}
+
 int record_write(struct state *s, int ifindex, enum hook h, int prog_fd,
 		 struct errmsg *err)
 {
 	char dir[32], tmp[STATE_PATH_MAX], path[STATE_PATH_MAX];
+	bool made;
 	int r;
 
 	if (!state_can_pin(s))
 		return 0;
 	snprintf(dir, sizeof(dir), "if%d", ifindex);
-	r = state_mkdir(s, dir, err);
+	r = state_make_dir(s, dir, &made, err);
 	if (r)
 		return r;
 	record_path(s, tmp, sizeof(tmp), ifindex, h, "_new");
 	record_path(s, path, sizeof(path), ifindex, h, "");
+	r = pin_new_record(s, ifindex, h, prog_fd, path, made);
+	if (r != -EEXIST)
+		return r ? errmsg_set(err, -r, "cannot pin %s: %s", path, strerror(-r)) : 0;
+	/* A record to replace: atomically, by a rename over it. */
 	r = bpf_sys_obj_pin(prog_fd, tmp, NULL);
 	if (r == -EEXIST) {
 		/* Left by a run that died between pin and rename. */
@@ -110,6 +141,8 @@ void record_keep_old(struct state *s, int ifindex, enum hook h)
 	if (!state_can_pin(s) || record_path(s, path, sizeof(path), ifindex, h, "") ||
 	    record_path(s, old, sizeof(old), ifindex, h, "_old"))
 		return;
+	if (s->no_old == record_key(ifindex, h))
+		s->no_old = 0;
 	fd = bpf_sys_obj_get(path, 0, NULL);
 	if (fd < 0)
 		return;
@@ -122,7 +155,8 @@ void record_drop_old(struct state *s, int ifindex, enum hook h)
 {
 	char old[STATE_PATH_MAX];
 
-	if (s->root.found && !record_path(s, old, sizeof(old), ifindex, h, "_old"))
+	if (s->root.found && s->no_old != record_key(ifindex, h) &&
+	    !record_path(s, old, sizeof(old), ifindex, h, "_old"))
 		unlink(old);
 }
 
@@ -176,7 +210,7 @@ static bool each_record(struct state *s, bool (*fn)(const char *path, void *data
 {
 	struct dirent *de;
 	bool found = false;
-	DIR *d = s->root.found ? opendir(s->dir) : NULL;
+	DIR *d = s->root.found && !state_empty(s) ? opendir(s->dir) : NULL;
 
 	while (d && !found && (de = readdir(d))) {
 		char path[STATE_PATH_MAX];

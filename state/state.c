@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,13 +45,22 @@ int state_open(struct state *s, int sock_fd, enum state_mode mode,
 	return 0;
 }
 
+/* The namespace's directory, now that a command is about to pin: made
+ * here (under the lock) means nothing is in it yet. */
+static int make_own_dir(struct state *s, struct errmsg *err)
+{
+	if (!state_can_pin(s) || s->dir_made)
+		return 0;
+	return state_make_dir(s, NULL, NULL, err);
+}
+
 int state_prepare_pins(struct state *s, struct errmsg *err)
 {
 	char id[32];
 	int r;
 
 	if (s->root.found || !s->root.durable)
-		return 0;
+		return make_own_dir(s, err);
 	state_root_close(&s->root);
 	r = state_root_open(&s->root, true, err);
 	if (r)
@@ -62,11 +72,14 @@ int state_prepare_pins(struct state *s, struct errmsg *err)
 	if (s->root.found)
 		snprintf(s->dir, sizeof(s->dir), "%s/%s/%s", s->root.path,
 			 STATE_NETNS_DIR, id);
-	return 0;
+	return make_own_dir(s, err);
 }
 
 void state_close(struct state *s)
 {
+	free(s->owners);
+	s->owners = NULL;
+	s->nowners = s->owners_cap = 0;
 	state_root_close(&s->root);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
@@ -94,53 +107,69 @@ int state_path(const struct state *s, char *out, size_t len, const char *fmt, ..
 	return m < 0 || (size_t)m >= len - (size_t)n ? -ENAMETOOLONG : 0;
 }
 
-static int make(const char *path)
+/* mkdir; *made says whether it was created now (else it was there). */
+static int make(const char *path, bool *made)
 {
-	return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -errno;
+	*made = mkdir(path, 0700) == 0;
+	return *made || errno == EEXIST ? 0 : -errno;
 }
 
 /* The namespace's directory and its parents, each only if missing. */
-static int make_ns_dir(struct state *s)
+static int make_ns_dir(struct state *s, bool *made)
 {
 	char path[STATE_PATH_MAX];
+	bool parent;
 	int r;
 
-	r = make(s->dir);
+	r = make(s->dir, made);
 	if (r != -ENOENT)
 		return r;
 	snprintf(path, sizeof(path), "%s/%s", s->root.path, STATE_DIR);
-	r = make(path);
+	r = make(path, &parent);
 	if (!r) {
 		snprintf(path, sizeof(path), "%s/%s", s->root.path, STATE_NETNS_DIR);
-		r = make(path);
+		r = make(path, &parent);
 	}
-	return r ? r : make(s->dir);
+	return r ? r : make(s->dir, made);
 }
 
 int state_mkdir(struct state *s, const char *rel, struct errmsg *err)
 {
+	return state_make_dir(s, rel, NULL, err);
+}
+
+int state_make_dir(struct state *s, const char *rel, bool *made, struct errmsg *err)
+{
 	char path[STATE_PATH_MAX];
+	bool now = false;
 	int r = 0;
 
+	if (made)
+		*made = false;
 	if (!state_can_pin(s))
 		return errmsg_set(err, EROFS, "cannot keep state: %s", state_why_no_pins(s));
 	if (rel && state_path(s, path, sizeof(path), "%s", rel))
 		return errmsg_set(err, ENAMETOOLONG, "state path too long");
 	/* The common case (the directory is there) costs one mkdir. */
 	if (rel) {
-		r = make(path);
+		s->fresh = false;
+		r = make(path, &now);
 		if (r != -ENOENT)
 			goto out;
 	}
 	if (!s->dir_made) {
-		r = make_ns_dir(s);
+		r = make_ns_dir(s, &now);
 		if (r)
 			goto out;
 		s->dir_made = true;
+		/* Only the lock keeps other tcsteers from pinning there. */
+		s->fresh = now && !rel && s->lock_fd >= 0;
 	}
 	if (rel)
-		r = make(path);
+		r = make(path, &now);
 out:
+	if (made)
+		*made = !r && now;
 	if (r)
 		return errmsg_set(err, -r, "cannot create %s: %s", rel ? path : s->dir,
 				  strerror(-r));

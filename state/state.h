@@ -50,11 +50,24 @@ enum state_mode {
 	STATE_WRITE,            /* changes state: locked, mounts bpffs if needed */
 };
 
+struct table_owner;
+
 struct state {
 	struct state_root root;
 	struct netns_id ns;
 	char dir[96];                   /* <bpffs>/tcsteer/netns/<id>, "" without bpffs */
 	bool dir_made;
+	/* dir was created by this process (under the lock) and nothing has
+	 * been created in it since: it holds no pin, and looking for one
+	 * there would be a system call for nothing. */
+	bool fresh;
+	/* The hook (record_key()) known to have no _old record: looked for
+	 * in vain, or its if<N>/ made by this process. 0 if none. */
+	int no_old;
+	/* The owner device of every pinned table (table.h), read once per
+	 * locked process when first asked for; NULL until then. */
+	struct table_owner *owners;
+	size_t nowners, owners_cap;
 	int lock_fd;                    /* -1: not locked */
 	int by_id;                      /* -1 not known yet, 0 no, 1 programs and
 					   maps may be opened by id (CAP_SYS_ADMIN) */
@@ -83,9 +96,20 @@ int state_path(const struct state *s, char *out, size_t len, const char *fmt, ..
 /* Create this namespace's directory (and tcsteer/, tcsteer/netns/) if it
  * is not there yet, then "<dir>/<rel>" if rel is not NULL. */
 int state_mkdir(struct state *s, const char *rel, struct errmsg *err);
+/* The same; *made (may be NULL) says whether the directory asked for
+ * (rel, or the namespace's) was created now, i.e. is empty. */
+int state_make_dir(struct state *s, const char *rel, bool *made, struct errmsg *err);
+
+/* Nothing is pinned in this namespace's directory: it was created by
+ * this process, which has created nothing in it since. */
+static inline bool state_empty(const struct state *s)
+{
+	return s->fresh;
+}
 
 /* Mount the bpffs where state_open() found none, before a command that
- * will pin changes anything (state_can_pin() says whether that can work). */
+ * will pin changes anything (state_can_pin() says whether that can work),
+ * and make this namespace's directory. */
 int state_prepare_pins(struct state *s, struct errmsg *err);
 
 /* Remove path and everything in it (pins and directories). */

@@ -69,7 +69,6 @@ void table_init(struct steer_table *t, const char *name)
 	memset(t, 0, sizeof(*t));
 	t->v4 = t->v6 = t->stats = t->meta = -1;
 	snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
-	t->ncpus = possible_cpus();
 }
 
 void table_close(struct steer_table *t)
@@ -154,7 +153,7 @@ int table_open_pinned(struct state *s, const char *name, struct steer_table *t,
 	int fd, r;
 
 	table_init(t, name);
-	if (!s->root.found || table_dir(s, name, dir, sizeof(dir)))
+	if (!s->root.found || state_empty(s) || table_dir(s, name, dir, sizeof(dir)))
 		return -ENOENT;
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		r = open_pin(dir, maps[i], &fd);
@@ -232,7 +231,7 @@ int table_meta_open(struct state *s, const char *name, struct tcsteer_meta *m)
 	char dir[STATE_PATH_MAX];
 	int fd;
 
-	if (!s->root.found || table_dir(s, name, dir, sizeof(dir)))
+	if (!s->root.found || state_empty(s) || table_dir(s, name, dir, sizeof(dir)))
 		return -ENOENT;
 	if (open_pin(dir, META_MAP_NAME, &fd) < 0)
 		return -ENOENT;
@@ -266,6 +265,7 @@ int table_meta_create(struct state *s, const char *name, uint32_t format,
 		close(fd);
 		return errmsg_set(err, -r, "cannot pin %s: %s", path, strerror(-r));
 	}
+	table_owner_note(s, name, owner_ifindex);
 	return fd;
 }
 
@@ -345,9 +345,13 @@ int table_pin(struct state *s, struct steer_table *t, struct errmsg *err)
 		return r;
 	r = pin_fd(dir, STEER_MAP_V4, t->v4, err) ?: pin_fd(dir, STEER_MAP_V6, t->v6, err) ?:
 	    pin_fd(dir, STEER_MAP_STATS, t->stats, err);
-	if (!r)
-		r = t->meta >= 0 ? pin_fd(dir, META_MAP_NAME, t->meta, err)
-				 : table_make_meta(s, t, 0, err);
+	if (!r && t->meta >= 0) {
+		r = pin_fd(dir, META_MAP_NAME, t->meta, err);
+		if (!r)
+			table_owner_note(s, t->name, t->info.owner_ifindex);
+	} else if (!r) {
+		r = table_make_meta(s, t, 0, err);
+	}
 	if (!r)
 		t->pinned = true;
 	return r;
@@ -361,6 +365,7 @@ int table_unpin(struct state *s, const char *name, struct errmsg *err)
 	if (!s->root.found || table_dir(s, name, dir, sizeof(dir)))
 		return 0;
 	r = state_remove_tree(dir);
+	table_owners_forget(s);
 	if (r)
 		return errmsg_set(err, -r, "cannot remove %s: %s", dir, strerror(-r));
 	return 0;
@@ -376,7 +381,7 @@ int table_list_pinned(struct state *s, char (**names)[IF_NAMESIZE], size_t *n,
 
 	*names = NULL;
 	*n = 0;
-	d = s->root.found ? opendir(s->dir) : NULL;
+	d = s->root.found && !state_empty(s) ? opendir(s->dir) : NULL;
 	while (d && (de = readdir(d))) {
 		char name[IF_NAMESIZE], v4[STATE_PATH_MAX];
 
@@ -404,4 +409,103 @@ int table_list_pinned(struct state *s, char (**names)[IF_NAMESIZE], size_t *n,
 		closedir(d);
 	*names = out;
 	return 0;
+}
+
+/* ---- which device owns which table ---------------------------------------- */
+
+struct table_owner {
+	char name[IF_NAMESIZE];
+	uint32_t ifindex;
+};
+
+/* Every pinned table's owner, from its tcsteer_meta: read once, then kept
+ * up to date by this process (which holds the lock: nobody else changes
+ * them meanwhile). Without the lock nothing is kept. */
+static int read_owners(struct state *s)
+{
+	char (*names)[IF_NAMESIZE] = NULL;
+	struct tcsteer_meta m;
+	size_t n = 0, i;
+	int fd;
+
+	if (table_list_pinned(s, &names, &n, NULL))
+		return -ENOMEM;
+	s->owners = calloc(n + 8, sizeof(*s->owners));
+	if (!s->owners) {
+		free(names);
+		return -ENOMEM;
+	}
+	s->nowners = 0;
+	s->owners_cap = n + 8;
+	for (i = 0; i < n; i++) {
+		fd = table_meta_open(s, names[i], &m);
+		if (fd < 0)
+			continue;
+		close(fd);
+		snprintf(s->owners[s->nowners].name, IF_NAMESIZE, "%s", names[i]);
+		s->owners[s->nowners++].ifindex = m.owner_ifindex;
+	}
+	free(names);
+	return 0;
+}
+
+void table_owned_by(struct state *s, uint32_t ifindex, char name[IF_NAMESIZE])
+{
+	size_t i;
+
+	name[0] = '\0';
+	if (!s->owners && (s->lock_fd < 0 || read_owners(s))) {
+		/* Unlocked (or out of memory): ask the pins every time. */
+		char (*names)[IF_NAMESIZE] = NULL;
+		struct tcsteer_meta m;
+		size_t n = 0;
+		int fd;
+
+		table_list_pinned(s, &names, &n, NULL);
+		for (i = 0; i < n && !name[0]; i++) {
+			fd = table_meta_open(s, names[i], &m);
+			if (fd < 0)
+				continue;
+			if (m.owner_ifindex == ifindex)
+				snprintf(name, IF_NAMESIZE, "%s", names[i]);
+			close(fd);
+		}
+		free(names);
+		return;
+	}
+	for (i = 0; i < s->nowners && !name[0]; i++)
+		if (s->owners[i].ifindex == ifindex)
+			snprintf(name, IF_NAMESIZE, "%s", s->owners[i].name);
+}
+
+void table_owner_note(struct state *s, const char *name, uint32_t ifindex)
+{
+	struct table_owner *grown;
+	size_t i;
+
+	if (!s->owners)
+		return;
+	for (i = 0; i < s->nowners; i++)
+		if (!strcmp(s->owners[i].name, name)) {
+			s->owners[i].ifindex = ifindex;
+			return;
+		}
+	if (s->nowners == s->owners_cap) {
+		grown = realloc(s->owners, 2 * s->owners_cap * sizeof(*grown));
+		if (!grown) {
+			table_owners_forget(s);
+			return;
+		}
+		s->owners = grown;
+		s->owners_cap *= 2;
+	}
+	snprintf(s->owners[s->nowners].name, IF_NAMESIZE, "%s", name);
+	s->owners[s->nowners++].ifindex = ifindex;
+}
+
+void table_owners_forget(struct state *s)
+{
+	free(s->owners);
+	s->owners = NULL;
+	s->nowners = s->owners_cap = 0;
 }

@@ -27,7 +27,6 @@ struct steer_table {
 	struct tcsteer_meta info;
 	uint32_t format;        /* STEER_FORMAT_VERSION, or 1 for tcsteer 0.1's */
 	uint32_t stats_id;      /* the counters map's id: the table's identity */
-	unsigned int ncpus;     /* possible CPUs: per-CPU value count */
 	bool pinned;            /* its maps are pinned in this namespace */
 };
 
@@ -63,6 +62,17 @@ int table_meta_open(struct state *s, const char *name, struct tcsteer_meta *m);
 /* A new tcsteer_meta for table name, pinned in its directory: an fd. */
 int table_meta_create(struct state *s, const char *name, uint32_t format,
 		      uint32_t owner_ifindex, struct errmsg *err);
+
+/* The name of the pinned table whose tcsteer_meta names ifindex as its
+ * owner, "" if none (a device renamed since its table was made). Under
+ * the lock, the owners are read once per process and kept up to date by
+ * table_meta_create() and table_unpin(): a batch of N attaches looks at
+ * the pins once, not N times. */
+void table_owned_by(struct state *s, uint32_t ifindex, char name[IF_NAMESIZE]);
+/* What changes the owners kept: a table given an owner, and anything that
+ * removes or moves tables (which drops what was kept). */
+void table_owner_note(struct state *s, const char *name, uint32_t ifindex);
+void table_owners_forget(struct state *s);
 
 /* Names of this namespace's pinned tables (malloc'ed array). */
 int table_list_pinned(struct state *s, char (**names)[IF_NAMESIZE], size_t *n,

@@ -7,10 +7,11 @@
 #include "object.h"
 #include "table.h"
 
-/* An empty (closed) table named name, with the CPU count set. */
+/* An empty (closed) table named name. */
 void table_init(struct steer_table *t, const char *name);
 
-/* The number of possible CPUs: how many values a per-CPU map holds. */
+/* The number of possible CPUs: how many values a per-CPU map holds (read
+ * once per process). */
 unsigned int possible_cpus(void);
 
 /* The built-in program's maps, created (and pinned in pin_dir unless it is

@@ -4,6 +4,7 @@
 #include "table_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,19 +21,11 @@ int table_old_format(const struct steer_table *t, struct errmsg *err)
 			  "are kept", t->name, t->name);
 }
 
-unsigned int possible_cpus(void)
+/* "0-3,8-11" (/sys/devices/system/cpu/possible): every range counted. */
+static unsigned int count_cpus(const char *p)
 {
 	unsigned int lo, hi, n = 0;
-	char buf[256], *p = buf;
-	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
 
-	if (!f || !fgets(buf, sizeof(buf), f)) {
-		if (f)
-			fclose(f);
-		return (unsigned int)sysconf(_SC_NPROCESSORS_CONF);
-	}
-	fclose(f);
-	/* "0-3,8-11": count every range. */
 	while (*p) {
 		int used;
 
@@ -47,7 +40,33 @@ unsigned int possible_cpus(void)
 		else
 			break;
 	}
-	return n ? n : 1;
+	return n;
+}
+
+/* Read once per process, and only by what reads or writes counters. */
+unsigned int possible_cpus(void)
+{
+	static unsigned int cached;
+	char buf[256];
+	ssize_t len = -1;
+	int fd;
+
+	if (cached)
+		return cached;
+	fd = open("/sys/devices/system/cpu/possible", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (len > 0) {
+		buf[len] = '\0';
+		cached = count_cpus(buf);
+	}
+	if (!cached)
+		cached = (unsigned int)sysconf(_SC_NPROCESSORS_CONF);
+	if (!cached)
+		cached = 1;
+	return cached;
 }
 
 /* The LPM key of a prefix: prefix length, then the address bytes. */
@@ -293,7 +312,7 @@ int table_free_slot(const struct steer_table *t, struct errmsg *err)
 int table_counter(const struct steer_table *t, unsigned int slot,
 		  struct steer_counter *sum, struct errmsg *err)
 {
-	struct steer_counter *v = calloc(t->ncpus, sizeof(*v));
+	struct steer_counter *v = calloc(possible_cpus(), sizeof(*v));
 	__u32 key = slot;
 	unsigned int i;
 	int r;
@@ -304,7 +323,7 @@ int table_counter(const struct steer_table *t, unsigned int slot,
 	if (!v)
 		return errmsg_set(err, ENOMEM, "out of memory");
 	r = bpf_sys_map_lookup(t->stats, &key, v, 0, NULL);
-	for (i = 0; !r && i < t->ncpus; i++) {
+	for (i = 0; !r && i < possible_cpus(); i++) {
 		sum->packets += v[i].packets;
 		sum->bytes += v[i].bytes;
 	}
@@ -318,7 +337,7 @@ int table_counter(const struct steer_table *t, unsigned int slot,
 int table_counter_reset(const struct steer_table *t, unsigned int slot,
 			struct errmsg *err)
 {
-	struct steer_counter *v = calloc(t->ncpus, sizeof(*v));
+	struct steer_counter *v = calloc(possible_cpus(), sizeof(*v));
 	__u32 key = slot;
 	int r;
 
@@ -337,7 +356,7 @@ int table_counter_reset(const struct steer_table *t, unsigned int slot,
 int table_counter_copy(const struct steer_table *t, unsigned int slot,
 		       struct steer_counter **out, struct errmsg *err)
 {
-	struct steer_counter *v = calloc(t->ncpus, sizeof(*v));
+	struct steer_counter *v = calloc(possible_cpus(), sizeof(*v));
 	__u32 key = slot;
 	int r;
 

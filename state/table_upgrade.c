@@ -39,9 +39,9 @@ static int copy_counters(struct upgrade *u, __u32 from, __u32 to)
 {
 	unsigned int i;
 
-	memset(u->v2c, 0, u->old->ncpus * sizeof(*u->v2c));
+	memset(u->v2c, 0, possible_cpus() * sizeof(*u->v2c));
 	if (bpf_sys_map_lookup(u->old->stats, &from, u->v1c, 0, NULL) == 0)
-		for (i = 0; i < u->old->ncpus; i++) {
+		for (i = 0; i < possible_cpus(); i++) {
 			u->v2c[i].packets = u->v1c[i].packets;
 			u->v2c[i].bytes = u->v1c[i].bytes;
 		}
@@ -142,8 +142,8 @@ int table_upgrade(struct state *s, struct steer_table *t, struct errmsg *err)
 		return 0;
 	table_init(&u.new, t->name);
 	u.new.format = STEER_FORMAT_VERSION;
-	u.v1c = calloc(t->ncpus, sizeof(*u.v1c));
-	u.v2c = calloc(t->ncpus, sizeof(*u.v2c));
+	u.v1c = calloc(possible_cpus(), sizeof(*u.v1c));
+	u.v2c = calloc(possible_cpus(), sizeof(*u.v2c));
 	r = !u.v1c || !u.v2c ? errmsg_set(err, ENOMEM, "out of memory") : new_maps(&u.new, err);
 	if (!r) {
 		r = copy_counters(&u, STEER_SLOT_MISS, STEER_SLOT_MISS) ?:
