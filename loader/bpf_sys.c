@@ -387,24 +387,31 @@ int bpf_sys_map_get_info(int map_fd, struct bpf_map_info *info,
 	return obj_get_info(map_fd, info, sizeof(*info), err);
 }
 
+int bpf_sys_prog_get_info_ids(int prog_fd, struct bpf_prog_info *info, uint32_t *ids,
+			      uint32_t *n, struct errmsg *err)
+{
+	union bpf_attr attr;
+	int ret;
+
+	memset(info, 0, sizeof(*info));
+	info->nr_map_ids = *n;
+	info->map_ids = ptr_to_u64(ids);
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = prog_fd;
+	attr.info.info_len = sizeof(*info);
+	attr.info.info = ptr_to_u64(info);
+	ret = sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr, err);
+	if (!ret)
+		*n = info->nr_map_ids;
+	return ret;
+}
+
 int bpf_sys_prog_get_map_ids(int prog_fd, uint32_t *ids, uint32_t *n,
 			     struct errmsg *err)
 {
 	struct bpf_prog_info info;
-	union bpf_attr attr;
-	int ret;
 
-	memset(&info, 0, sizeof(info));
-	info.nr_map_ids = *n;
-	info.map_ids = ptr_to_u64(ids);
-	memset(&attr, 0, sizeof(attr));
-	attr.info.bpf_fd = prog_fd;
-	attr.info.info_len = sizeof(info);
-	attr.info.info = ptr_to_u64(&info);
-	ret = sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr, err);
-	if (!ret)
-		*n = info.nr_map_ids;
-	return ret;
+	return bpf_sys_prog_get_info_ids(prog_fd, &info, ids, n, err);
 }
 
 int bpf_sys_prog_bind_map(int prog_fd, int map_fd, struct errmsg *err)

@@ -98,6 +98,9 @@ int bpf_sys_map_get_info(int map_fd, struct bpf_map_info *info,
  * becomes the program's map count (which may be larger than the room). */
 int bpf_sys_prog_get_map_ids(int prog_fd, uint32_t *ids, uint32_t *n,
 			     struct errmsg *err);
+/* Both at once: the program's info and the ids of its maps. */
+int bpf_sys_prog_get_info_ids(int prog_fd, struct bpf_prog_info *info, uint32_t *ids,
+			      uint32_t *n, struct errmsg *err);
 
 /* BPF_PROG_BIND_MAP (5.10): the program holds a reference to the map, as
  * if its code used it, and lists it among its map ids. */

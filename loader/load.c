@@ -154,8 +154,9 @@ static int init_ctx(struct load_ctx *c, const struct object_spec *obj)
 	c->pin_path = zalloc_array(obj->nmaps, sizeof(char *));
 	c->pin_new = zalloc_array(obj->nmaps, sizeof(bool));
 	c->pinned_here = zalloc_array(obj->nmaps, sizeof(bool));
+	c->map_ids = zalloc_array(obj->nmaps, sizeof(uint32_t));
 	if (!c->need_map || !c->need_prog || !c->pin_path || !c->pin_new ||
-	    !c->pinned_here)
+	    !c->pinned_here || !c->map_ids)
 		return -ENOMEM;
 	return 0;
 }
@@ -173,6 +174,7 @@ static void free_ctx(struct load_ctx *c)
 	free(c->need_prog);
 	free(c->pin_new);
 	free(c->pinned_here);
+	free(c->map_ids);
 }
 
 static int load_all(struct load_ctx *c, size_t chosen)
@@ -186,6 +188,8 @@ static int load_all(struct load_ctx *c, size_t chosen)
 	ret = prepare_maps(c);
 	if (ret < 0)
 		return ret;
+	if (!c->opts->maps_only && reuse_same_prog(c, chosen))
+		return 0;
 	if (!c->opts->maps_only) {
 		ret = load_progs(c, chosen);
 		if (ret < 0)

@@ -52,6 +52,13 @@ struct load_opts {
 	 * created like the others (or taken from reuse). For a process whose
 	 * pins would not outlive it. */
 	bool no_pins;
+	/* A program that may be this very one (the one the hook runs, or
+	 * ran), NULL for none. When it has the tag the program would get
+	 * (prog_tag.h), on the same maps, and nothing else would differ (one
+	 * program, no map created now, the same type, name and license
+	 * kind), it is used instead of loading a copy: the loader then takes
+	 * the fd (*same_prog_fd becomes -1). */
+	int *same_prog_fd;
 };
 
 struct loaded_object {
@@ -63,6 +70,8 @@ struct loaded_object {
 	bool btf_loaded;        /* the kernel accepted the object's BTF (it is
 				   uploaded only when a map is created with it:
 				   maps all taken from pins need none) */
+	uint32_t reused_id;     /* the id of opts->same_prog_fd when it was
+				   taken, 0 when the program was loaded */
 };
 
 /* Create (or reuse pinned) maps, fill global data, load `prog` as

@@ -32,6 +32,8 @@ struct load_ctx {
 	char **pin_path;        /* [obj->nmaps]: NULL if the map is not pinned */
 	bool *pin_new;          /* [obj->nmaps]: created here, pin at the end */
 	bool *pinned_here;      /* [obj->nmaps]: pinned by this call */
+	uint32_t *map_ids;      /* [obj->nmaps]: kernel ids of the maps taken
+				   from pins or opts->reuse, 0 otherwise */
 };
 
 /* load.c: a line on the log stream when opts->verbose. */
@@ -45,6 +47,8 @@ void unpin_new_maps(struct load_ctx *c);
 
 /* load_prog.c */
 void last_meaningful_line(char *dst, size_t size, const char *log);
+/* opts->same_prog_fd taken as the chosen program: 1, else 0. */
+int reuse_same_prog(struct load_ctx *c, size_t chosen);
 int load_progs(struct load_ctx *c, size_t chosen);
 int fill_prog_arrays(struct load_ctx *c);
 

@@ -173,6 +173,7 @@ static int check_pinned(struct load_ctx *c, const struct map_spec *m,
 	if (info.map_flags != m->flags)
 		return pin_mismatch(c, path, "flags", info.map_flags, m->flags,
 				    true);
+	c->map_ids[m - c->obj->maps] = info.id;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bpf_sys.h"
+#include "prog_tag.h"
 
 #define LOG_SIZE_MAX (16u << 20)
 #define LOG_TAIL_LINES 20
@@ -227,6 +228,87 @@ int load_progs(struct load_ctx *c, size_t chosen)
 			return ret;
 	}
 	return 0;
+}
+
+/* The same program, loaded already ------------------------------------- */
+
+/* include/linux/license.h, license_is_gpl_compatible(): what decides
+ * which helpers a program may call. */
+static bool gpl_compatible(const char *license)
+{
+	static const char *const ok[] = {
+		"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
+		"Dual MIT/GPL", "Dual MPL/GPL",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(license, ok[i]))
+			return true;
+	return false;
+}
+
+static bool contains(const uint32_t *ids, uint32_t n, uint32_t id)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Would loading give the program that is already there? Only a single
+ * program on maps that exist already can be told so before loading: a
+ * map created now, or a tail-call target, makes another program. */
+static bool same_as_loaded(struct load_ctx *c, size_t chosen, int fd, uint32_t *id)
+{
+	const struct prog_spec *p = &c->obj->progs[chosen];
+	uint32_t ids[64], n = 64;
+	char name[BPF_OBJ_NAME_LEN];
+	struct bpf_prog_info info;
+	struct bpf_insn *insns;
+	bool same;
+	size_t i;
+
+	for (i = 0; i < c->obj->nprogs; i++)
+		if (c->need_prog[i] && i != chosen)
+			return false;
+	for (i = 0; i < c->obj->nmaps; i++)
+		if (c->need_map[i] && !c->map_ids[i])
+			return false;
+	if (bpf_sys_prog_get_info_ids(fd, &info, ids, &n, NULL) || n > 64)
+		return false;
+	object_kernel_name(name, p->name);
+	if (info.type != BPF_PROG_TYPE_SCHED_CLS || strcmp(info.name, name) ||
+	    info.gpl_compatible != gpl_compatible(c->obj->license))
+		return false;
+	for (i = 0; i < c->obj->nmaps; i++)
+		if (c->need_map[i] && !contains(ids, n, c->map_ids[i]))
+			return false;
+	if (rewrite_insns(c, p, &insns) < 0) {
+		errmsg_clear(c->err);
+		return false;
+	}
+	same = prog_tag_matches(insns, p->ninsns, info.tag);
+	free(insns);
+	*id = info.id;
+	return same;
+}
+
+int reuse_same_prog(struct load_ctx *c, size_t chosen)
+{
+	int *fd = c->opts->same_prog_fd;
+	uint32_t id;
+
+	if (!fd || *fd < 0 || !same_as_loaded(c, chosen, *fd, &id))
+		return 0;
+	c->lo->prog_fds[chosen] = *fd;
+	c->lo->reused_id = id;
+	*fd = -1;
+	load_note(c, "program \"%s\": the same as program id %u, which is loaded already",
+		  c->obj->progs[chosen].name, id);
+	return 1;
 }
 
 /* ---- 4. tail-call tables ------------------------------------------------ */
