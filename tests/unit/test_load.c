@@ -37,6 +37,7 @@
 #include "bpffs.h"
 #include "load.h"
 #include "object.h"
+#include "prog_tag.h"
 
 static char pin_root[128];              /* /sys/fs/bpf/tcsteer_tl_<pid> */
 static char pin_dir[160];               /* <pin_root>/obj */
@@ -547,6 +548,115 @@ static void test_hm_pins(void **state)
 	loaded_object_close(&lo);
 }
 
+/* FIPS 180-4's examples, and lengths around the padding's edges. */
+static void test_prog_tag_digests(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *sha1, *sha256;
+	} v[] = {
+		{ "", "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+		  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", "a9993e364706816aba3e25717850c26c9cd0d89d",
+		  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "84983e441c3bd26ebaae4aa1f95129e5e54670f1",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	};
+	uint8_t d1[20], d256[32];
+	char hex[65];
+	size_t i, k;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		sha1_digest(v[i].in, strlen(v[i].in), d1);
+		for (k = 0; k < 20; k++)
+			sprintf(hex + 2 * k, "%02x", d1[k]);
+		assert_string_equal(hex, v[i].sha1);
+		sha256_digest(v[i].in, strlen(v[i].in), d256);
+		for (k = 0; k < 32; k++)
+			sprintf(hex + 2 * k, "%02x", d256[k]);
+		assert_string_equal(hex, v[i].sha256);
+	}
+}
+
+/* The tag computed here is the one the kernel gives the program, map fds
+ * and all. */
+static void test_prog_tag_kernel(void **state)
+{
+	struct pinned_obj po;
+	struct loaded_object lo;
+	struct load_opts o = quiet_opts(NULL);
+	struct errmsg err = { 0 };
+	struct bpf_prog_info info;
+	char path[PATH_MAX];
+
+	pinned_obj_init(&po, 4, false);
+	assert_int_equal(object_load(&po.obj, &po.p, &o, &lo, &err), 0);
+	assert_int_equal(bpf_sys_prog_get_info(lo.prog_fd, &info, &err), 0);
+	/* Map references hold fds when sent: the tag must not see them. */
+	po.insns[1].src_reg = BPF_PSEUDO_MAP_FD;
+	po.insns[1].imm = lo.map_fds[0];
+	assert_true(prog_tag_matches(po.insns, 9, info.tag));
+	po.insns[1].imm = 1000;
+	assert_true(prog_tag_matches(po.insns, 9, info.tag));
+	po.insns[8].imm = 1;    /* another instruction: another tag */
+	assert_false(prog_tag_matches(po.insns, 9, info.tag));
+	loaded_object_close(&lo);
+	snprintf(path, sizeof(path), "%s/hm_pinned", pin_dir);
+	unlink(path);
+}
+
+/* opts->same_prog_fd: the program already loaded is taken when it is the
+ * one the load would make, and only then. */
+static void test_hm_same_prog(void **state)
+{
+	struct pinned_obj po;
+	struct loaded_object lo, lo2;
+	struct load_opts o = quiet_opts(NULL);
+	struct errmsg err = { 0 };
+	struct bpf_prog_info a, b;
+	char path[PATH_MAX];
+	int same;
+
+	snprintf(path, sizeof(path), "%s/hm_pinned", pin_dir);
+	pinned_obj_init(&po, 4, false);
+	assert_int_equal(object_load(&po.obj, &po.p, &o, &lo, &err), 0);
+	assert_int_equal(lo.reused_id, 0);
+	assert_int_equal(bpf_sys_prog_get_info(lo.prog_fd, &a, &err), 0);
+
+	/* The same object on the same (pinned) map: taken, not loaded. */
+	same = fcntl(lo.prog_fd, F_DUPFD_CLOEXEC, 0);
+	o.same_prog_fd = &same;
+	assert_int_equal(object_load(&po.obj, &po.p, &o, &lo2, &err), 0);
+	assert_int_equal(same, -1);
+	assert_int_equal(lo2.reused_id, a.id);
+	assert_int_equal(bpf_sys_prog_get_info(lo2.prog_fd, &b, &err), 0);
+	assert_int_equal(b.id, a.id);
+	loaded_object_close(&lo2);
+
+	/* Other instructions: loaded, and the fd stays the caller's. */
+	same = fcntl(lo.prog_fd, F_DUPFD_CLOEXEC, 0);
+	po.insns[0].imm = 0;
+	po.insns[8] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	po.insns[7] = MOV_IMM(0, 9);
+	assert_int_equal(object_load(&po.obj, &po.p, &o, &lo2, &err), 0);
+	assert_true(same >= 0);
+	assert_int_equal(lo2.reused_id, 0);
+	assert_int_equal(run_prog(lo2.prog_fd, 1), 9);
+	loaded_object_close(&lo2);
+
+	/* A map made now (the pin is gone): another program. */
+	pinned_obj_init(&po, 4, false);
+	unlink(path);
+	assert_int_equal(object_load(&po.obj, &po.p, &o, &lo2, &err), 0);
+	assert_true(same >= 0);
+	assert_int_equal(lo2.reused_id, 0);
+	loaded_object_close(&lo2);
+	close(same);
+	loaded_object_close(&lo);
+	unlink(path);
+}
+
 static void test_hm_reject_log(void **state)
 {
 	enum { N = 8000 };
@@ -1028,6 +1138,9 @@ int main(void)
 		T(test_hm_global_data),
 		T(test_hm_tail_call),
 		T(test_hm_pins),
+		T(test_prog_tag_digests),
+		T(test_prog_tag_kernel),
+		T(test_hm_same_prog),
 		T(test_hm_reject_log),
 		T(test_hm_bad_btf),
 		T(test_hm_bad_input),
