@@ -85,6 +85,8 @@ static void make_next_hop_managed(const struct cmd *c, int ifindex)
 		goto warn;
 	r = neigh_make_managed(conn, ifindex, c->via.family, c->via.addr, &e);
 	tc_conn_close(conn);
+	if (r == NEIGH_MANAGED_BROADCAST)
+		fprintf(stderr, "tcsteer: warning: %s\n", e.text);
 	if (r >= 0)
 		return;
 warn:
