@@ -142,7 +142,7 @@ at_exit() { DEP_AT_EXIT=("$*" "${DEP_AT_EXIT[@]}"); }
 run_at_exit() {
 	local h
 	for h in "${DEP_AT_EXIT[@]}"; do
-		eval "$h" || true
+		eval "$h" 2>/dev/null || true
 	done
 	docker_down
 }
