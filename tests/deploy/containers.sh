@@ -31,7 +31,11 @@
 #
 # The cases "without /sys/fs/bpf" need tcsteer to find the table of a later
 # command from the attached program in the kernel, whatever the mount
-# namespace (issue 14); until then they fail, each on one line.
+# namespace (issue 14). Until that lands they fail, and are reported as
+# TODO (not counted as failures); TCSTEER_DEPLOY_STRICT=1 counts them, and
+# once they pass the TODO marker goes (AWAITING below).
+AWAITING=${TCSTEER_DEPLOY_AWAITING-issue 14}
+[ "${TCSTEER_DEPLOY_STRICT:-0}" = 1 ] && AWAITING=
 . "$(dirname "$0")/lib.sh"
 need_root
 need_tcsteer
@@ -199,14 +203,19 @@ route add $SRC4/32 via $NH4 dev $B table $A
 route add $SRC6/128 via $NH6 dev $B table $A
 EOF
 
+# awaits: the steps that need issue 14 when there is no shared bpffs.
+awaits() { [ "$bpffs" = none ] && DEP_TODO=$AWAITING || DEP_TODO=; }
+
 for bpffs in host none; do
-	c="host network, /sys/fs/bpf ${bpffs/none/not mounted}"
+	c="host network, /sys/fs/bpf not mounted"
 	[ "$bpffs" = host ] && c="host network, host's /sys/fs/bpf"
 	expect "$c: before" FAIL ""
 	oneshot "$c" host "$bpffs" apply /etc/tcsteer/host.conf
 	expect "$c: steered after the container is gone" OK ""
+	awaits # the detach finds no record in a bpffs of its own
 	oneshot "$c" host "$bpffs" detach dev "$A"
 	expect "$c: after detach" FAIL ""
+	DEP_TODO=
 	# whatever a failed case left behind
 	tc filter del dev "$A" egress 2>/dev/null || true
 	cleanup_pins
@@ -236,8 +245,10 @@ for bpffs in host none; do
 	oneshot "$c" "$net" "$bpffs" attach dev "$A"
 	oneshot "$c" "$net" "$bpffs" route add "$SRC4/32" via "$NH4" dev "$B" table "$A"
 	oneshot "$c" "$net" "$bpffs" route add "$SRC6/128" via "$NH6" dev "$B" table "$A"
+	awaits # the routes must reach the attached program's table
 	expect "$c: steered after the containers are gone" OK "$IN"
 	oneshot "$c" "$net" "$bpffs" detach dev "$A"
+	DEP_TODO=
 	expect "$c: after detach" FAIL "$IN"
 	$IN tc filter del dev "$A" egress 2>/dev/null || true
 	cleanup_pins
