@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "program.h"
+#include "session.h"
 
 #ifndef TCSTEER_VERSION
 #define TCSTEER_VERSION "unknown"
@@ -41,11 +43,14 @@ static const char usage_text[] =
 "                    the steering table NAME (by default named after the\n"
 "                    device attached; may be left out when there is one)\n"
 "  apply FILE        run a file of commands, all or nothing (same as -batch)\n"
+"  gc                remove the state of network namespaces and devices that\n"
+"                    are gone\n"
 "\n"
 "Options:\n"
 "  -j, --json        JSON output for show and route show\n"
 "  -s, --stats       with route show: packet and byte counters\n"
 "  -v, --verbose     say what is done; print the whole verifier log\n"
+"  -d, --details     with -j route show: where the table is pinned\n"
 "  -n, --dry-run     print the netlink messages attach would send, send nothing\n"
 "  -b, -batch FILE   same as apply FILE\n"
 "  -h, --help        this text\n"
@@ -84,6 +89,8 @@ static int parse_options(int argc, char **argv, const char **batch, int *status)
 			g_opts.json = true;
 		} else if (is_opt(a, "-v", "--verbose")) {
 			g_opts.verbose = true;
+		} else if (is_opt(a, "-d", "--details") || !strcmp(a, "-details")) {
+			g_opts.details = true;
 		} else if (is_opt(a, "-n", "--dry-run")) {
 			g_opts.dry_run = true;
 		} else if (is_opt(a, "-s", "--stats") || !strcmp(a, "-stats")) {
@@ -158,6 +165,7 @@ int main(int argc, char **argv)
 {
 	int status = run(argc, argv);
 
-	attach_cleanup();
+	program_cleanup();
+	session_close();
 	return status;
 }

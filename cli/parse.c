@@ -246,9 +246,13 @@ int cmd_parse(struct cmd *c, int argc, char **argv, struct errmsg *err)
 	}
 	if (!strcmp(verb, "route"))
 		return parse_route(&w, c, err);
+	if (!strcmp(verb, "gc")) {
+		c->kind = CMD_GC;
+		return trailing(&w, err);
+	}
 	return errmsg_set(err, EINVAL,
-			  "unknown command \"%s\" (attach, detach, show, route, apply; try --help)",
-			  verb);
+			  "unknown command \"%s\" (attach, detach, show, route, apply, gc; "
+			  "try --help)", verb);
 }
 
 int cmd_run(const struct cmd *c, struct errmsg *err)
@@ -260,6 +264,7 @@ int cmd_run(const struct cmd *c, struct errmsg *err)
 	case CMD_ROUTE_ADD:  return run_route_add(c, err);
 	case CMD_ROUTE_DEL:  return run_route_del(c, err);
 	case CMD_ROUTE_SHOW: return run_route_show(c, err);
+	case CMD_GC:         return run_gc(c, err);
 	}
 	return errmsg_set(err, EINVAL, "internal error: unknown command");
 }

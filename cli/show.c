@@ -10,12 +10,14 @@
 
 #include "bpf_sys.h"
 #include "cmd.h"
+#include "hooks.h"
 #include "json.h"
-#include "record.h"
+#include "session.h"
 #include "tc.h"
 
 struct show_ctx {
 	struct tc_conn *conn;
+	struct state *state;
 	struct json json;
 	size_t shown;
 };
@@ -81,24 +83,20 @@ static void print_filter(struct show_ctx *s, const char *dev, enum hook h,
 static int show_hook(struct show_ctx *s, const char *dev, int ifindex,
 		     enum hook h, struct errmsg *err)
 {
-	uint32_t parent = h == HOOK_INGRESS ? TC_PARENT_INGRESS : TC_PARENT_EGRESS;
-	struct tc_filter_info *f = NULL;
-	uint32_t ours = 0;
-	size_t n = 0, i;
+	struct hook_scan hs;
+	size_t i;
 	int r;
 
-	r = tc_filter_list(s->conn, ifindex, parent, &f, &n, err);
+	r = hook_scan(s->state, s->conn, ifindex, h, &hs, err);
 	if (r == -ENODEV)
 		return 0; /* vanished while we listed the others */
 	if (r)
 		return r;
-	if (n)
-		record_read(dev, h, &ours, NULL);
-	for (i = 0; i < n; i++) {
-		print_filter(s, dev, h, &f[i], ours && f[i].prog_id == ours);
+	for (i = 0; i < hs.n; i++) {
+		print_filter(s, dev, h, &hs.f[i], hs.ours[i]);
 		s->shown++;
 	}
-	free(f);
+	hook_scan_free(&hs);
 	return 0;
 }
 
@@ -127,7 +125,7 @@ int run_show(const struct cmd *c, struct errmsg *err)
 	struct show_ctx s = { 0 };
 	int r;
 
-	r = tc_conn_open(&s.conn, err);
+	r = session_open(STATE_READ, &s.conn, &s.state, err);
 	if (r)
 		return r;
 	json_init(&s.json, stdout);
@@ -139,6 +137,5 @@ int run_show(const struct cmd *c, struct errmsg *err)
 		r = show_all(&s, err);
 	if (g_opts.json)
 		json_close_array(&s.json);
-	tc_conn_close(s.conn);
 	return r;
 }

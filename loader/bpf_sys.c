@@ -42,6 +42,7 @@ static const char *const cmd_names[] = {
 	[BPF_OBJ_GET_INFO_BY_FD] = "BPF_OBJ_GET_INFO_BY_FD",
 	[BPF_BTF_LOAD] = "BPF_BTF_LOAD",
 	[BPF_MAP_FREEZE] = "BPF_MAP_FREEZE",
+	[BPF_PROG_BIND_MAP] = "BPF_PROG_BIND_MAP",
 };
 
 const char *bpf_sys_cmd_name(int cmd)
@@ -331,6 +332,16 @@ int bpf_sys_prog_get_map_ids(int prog_fd, uint32_t *ids, uint32_t *n,
 	if (!ret)
 		*n = info.nr_map_ids;
 	return ret;
+}
+
+int bpf_sys_prog_bind_map(int prog_fd, int map_fd, struct errmsg *err)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_bind_map.prog_fd = (uint32_t)prog_fd;
+	attr.prog_bind_map.map_fd = (uint32_t)map_fd;
+	return sys_bpf(BPF_PROG_BIND_MAP, &attr, err);
 }
 
 int bpf_sys_prog_test_run(struct bpf_sys_test_run *t, struct errmsg *err)

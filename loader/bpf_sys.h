@@ -99,6 +99,10 @@ int bpf_sys_map_get_info(int map_fd, struct bpf_map_info *info,
 int bpf_sys_prog_get_map_ids(int prog_fd, uint32_t *ids, uint32_t *n,
 			     struct errmsg *err);
 
+/* BPF_PROG_BIND_MAP (5.10): the program holds a reference to the map, as
+ * if its code used it, and lists it among its map ids. */
+int bpf_sys_prog_bind_map(int prog_fd, int map_fd, struct errmsg *err);
+
 struct bpf_sys_test_run {
 	int prog_fd;
 	const void *data_in;

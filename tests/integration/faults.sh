@@ -76,7 +76,11 @@ straced() {
 	shift
 	in_ns "$H" env "$NOLEAK" strace -qq -o /dev/null "${opts[@]}" "$TCSTEER" "$@"
 }
-ours() { ts show dev "$DEV" | awk '/\[tcsteer\]/ { for (i = 1; i < NF; i++) if ($i == "id") print $(i + 1) }'; }
+# ours: the program of tcsteer's newest filter (show lists the lowest
+# priority value, the one added last, first).
+ours() { ts show dev "$DEV" | awk '/\[tcsteer\]/ { for (i = 1; i < NF; i++) if ($i == "id") print $(i + 1); exit }'; }
+# ntcsteer: how many of the bpf filters are tcsteer's.
+ntcsteer() { ts show dev "$DEV" | grep -c '\[tcsteer\]' || true; }
 nbpf() { ts show dev "$DEV" | grep -c ' bpf ' || true; }
 # Packets P received on its secondary interface: the steered path.
 steered_rx() {
@@ -237,7 +241,7 @@ sweep() {
 		lines=$(printf '%s' "$out" | grep -c . || true)
 		local now left
 		now=$(ours)
-		left=$(ls /sys/fs/bpf/tcsteer/"$DEV"/ | grep -c _new || true)
+		left=$(ls "$(state_dir "$DEV")"/if*/ | grep -c _new || true)
 		if [ "$errno" = EINTR ] && [ "$rc" != 0 ]; then
 			fail "$sc #$i $errno: not retried: $out"; bad=1
 		elif [ "$rc" = 0 ] && { [ "$now" = "$BASE" ] || [ -z "$now" ]; }; then
@@ -254,7 +258,7 @@ sweep() {
 			echo "# $sc #$i $errno left the old filter; the next attach retires it"
 			ORPHANS=$((ORPHANS + 1))
 			ts attach dev "$DEV" object "$ALT"
-			if [ -n "$(ts show dev "$DEV" | awk '!/\[tcsteer\]/')" ]; then
+			if [ "$(nbpf)" != 1 ]; then
 				fail "$sc #$i $errno: the next attach did not retire the old filter"; bad=1
 				remove_orphans
 			fi
@@ -282,7 +286,7 @@ sweep recvmsg ENOBUFS
 echo "# fault sweep: $INJECTED faults injected, $ORPHANS left the old filter for the next attach to retire"
 
 # ---- 3. a stale pin with another map spec -----------------------------------
-PINS=/sys/fs/bpf/tcsteer/$DEV
+PINS=$(table_pins "$DEV")
 mv "$PINS/steer_v4" "$PINS/steer_v4_saved"
 bpftool map create "$PINS/steer_v4" type lpm_trie key 8 value 4 entries 16 \
 	name steer_v4 flags 1
@@ -343,9 +347,7 @@ vanish() {
 	else
 		fail "device deleted during $1 #$2: exit $rc: $out"
 	fi
-	check "no record left for the vanished device" \
-		test ! -e "/sys/fs/bpf/tcsteer/$dev/prog_egress"
-	rm -rf "/sys/fs/bpf/tcsteer/$dev"
+	check "no record left for the vanished device" test -z "$(stale_records "$DEV")"
 }
 vanish bpf 1           # while loading the program
 vanish sendto 1        # before the clsact qdisc is made
@@ -371,13 +373,16 @@ steers "after $SEC down and up" "$BASE"
 echo "# next hop after the flap: $(ip -n "$H" neigh show 10.82.0.2 dev "$SEC")"
 
 # ---- 7. bpffs not mounted ---------------------------------------------------
+# In a mount namespace of its own with no bpffs, and no ancestor in another
+# mount namespace to borrow one from (a new PID namespace: its PID 1 is the
+# oldest ancestor tcsteer sees), tcsteer mounts one and pins there.
 NOFS="${T_ID}f"
 ip link add "$NOFS" netns "$H" type veth peer name "${T_ID}g" netns "$P"
 ip -n "$H" link set "$NOFS" up
-out=$(unshare --mount --propagation private bash -c '
+out=$(unshare --mount --propagation private --pid --fork --mount-proc bash -c '
 	while mountpoint -q /sys/fs/bpf; do umount /sys/fs/bpf; done
 	nsenter --net="/run/netns/$1" "$2" -v attach dev "$3" 2>&1 &&
-	mountpoint -q /sys/fs/bpf && test -e "/sys/fs/bpf/tcsteer/$3/prog_egress" &&
+	mountpoint -q /sys/fs/bpf && test -n "$(ls /sys/fs/bpf/tcsteer/netns/*/if*/prog_egress)" &&
 	echo "pinned in the new bpffs"' _ "$H" "$TCSTEER" "$NOFS") && rc=0 || rc=$?
 echo "$out" | sed 's/^/# no bpffs: /'
 check "attach without bpffs mounts it and pins there" \

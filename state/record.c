@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+#include "record.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpf_sys.h"
+
+static int record_path(const struct state *s, char *out, size_t len, int ifindex,
+		       enum hook h, const char *suffix)
+{
+	return state_path(s, out, len, "if%d/prog_%s%s", ifindex, hook_name(h), suffix);
+}
+
+/* The program id of the pin at path, 0 if there is none. */
+static int pin_prog_id(const char *path, uint32_t *prog_id, struct errmsg *err)
+{
+	struct bpf_prog_info info;
+	int fd, r;
+
+	*prog_id = 0;
+	fd = bpf_sys_obj_get(path, BPF_F_RDONLY, NULL);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return errmsg_set(err, -fd, "cannot read %s: %s", path, strerror(-fd));
+	r = bpf_sys_prog_get_info(fd, &info, NULL);
+	close(fd);
+	if (r)
+		return errmsg_set(err, -r, "%s is not a BPF program pin: %s", path,
+				  strerror(-r));
+	*prog_id = info.id;
+	return 0;
+}
+
+static int read_suffix(struct state *s, int ifindex, enum hook h, const char *suffix,
+		       uint32_t *prog_id, struct errmsg *err)
+{
+	char path[STATE_PATH_MAX];
+
+	*prog_id = 0;
+	if (!s->root.found || record_path(s, path, sizeof(path), ifindex, h, suffix))
+		return 0;
+	return pin_prog_id(path, prog_id, err);
+}
+
+int record_read(struct state *s, int ifindex, enum hook h, uint32_t *prog_id,
+		struct errmsg *err)
+{
+	return read_suffix(s, ifindex, h, "", prog_id, err);
+}
+
+int record_read_old(struct state *s, int ifindex, enum hook h, uint32_t *prog_id)
+{
+	return read_suffix(s, ifindex, h, "_old", prog_id, NULL);
+}
+
+int record_open(struct state *s, int ifindex, enum hook h, struct errmsg *err)
+{
+	char path[STATE_PATH_MAX];
+	int fd;
+
+	if (!s->root.found || record_path(s, path, sizeof(path), ifindex, h, ""))
+		return -ENOENT;
+	fd = bpf_sys_obj_get(path, 0, NULL);
+	if (fd < 0 && fd != -ENOENT)
+		return errmsg_set(err, -fd, "cannot open %s: %s", path, strerror(-fd));
+	return fd;
+}
+
+int record_write(struct state *s, int ifindex, enum hook h, int prog_fd,
+		 struct errmsg *err)
+{
+	char dir[32], tmp[STATE_PATH_MAX], path[STATE_PATH_MAX];
+	int r;
+
+	if (!state_can_pin(s))
+		return 0;
+	snprintf(dir, sizeof(dir), "if%d", ifindex);
+	r = state_mkdir(s, dir, err);
+	if (r)
+		return r;
+	record_path(s, tmp, sizeof(tmp), ifindex, h, "_new");
+	record_path(s, path, sizeof(path), ifindex, h, "");
+	r = bpf_sys_obj_pin(prog_fd, tmp, NULL);
+	if (r == -EEXIST) {
+		/* Left by a run that died between pin and rename. */
+		unlink(tmp);
+		r = bpf_sys_obj_pin(prog_fd, tmp, NULL);
+	}
+	if (r)
+		return errmsg_set(err, -r, "cannot pin %s: %s", tmp, strerror(-r));
+	if (rename(tmp, path)) {
+		r = errno;
+		unlink(tmp);
+		return errmsg_set(err, r, "cannot rename %s to %s: %s", tmp, path,
+				  strerror(r));
+	}
+	return 0;
+}
+
+void record_keep_old(struct state *s, int ifindex, enum hook h)
+{
+	char path[STATE_PATH_MAX], old[STATE_PATH_MAX];
+	int fd;
+
+	if (!state_can_pin(s) || record_path(s, path, sizeof(path), ifindex, h, "") ||
+	    record_path(s, old, sizeof(old), ifindex, h, "_old"))
+		return;
+	fd = bpf_sys_obj_get(path, 0, NULL);
+	if (fd < 0)
+		return;
+	unlink(old);
+	bpf_sys_obj_pin(fd, old, NULL);
+	close(fd);
+}
+
+void record_drop_old(struct state *s, int ifindex, enum hook h)
+{
+	char old[STATE_PATH_MAX];
+
+	if (s->root.found && !record_path(s, old, sizeof(old), ifindex, h, "_old"))
+		unlink(old);
+}
+
+int record_remove(struct state *s, int ifindex, enum hook h, struct errmsg *err)
+{
+	char path[STATE_PATH_MAX];
+
+	if (!s->root.found || record_path(s, path, sizeof(path), ifindex, h, ""))
+		return 0;
+	if (unlink(path) && errno != ENOENT)
+		return errmsg_set(err, errno, "cannot remove %s: %s", path, strerror(errno));
+	/* The device's directory goes with its last record. */
+	if (!state_path(s, path, sizeof(path), "if%d", ifindex))
+		rmdir(path);
+	return 0;
+}
+
+int record_keep_maps(struct state *s, uint32_t prog_id, const int *fds,
+		     const char *const *names, unsigned int n, struct errmsg *err)
+{
+	char dir[32], path[STATE_PATH_MAX];
+	unsigned int i;
+	int r;
+
+	if (!n)
+		return 0;
+	if (!state_can_pin(s))
+		return errmsg_set(err, EROFS, "cannot keep the program's tail-call tables "
+				  "filled after this process: %s", state_why_no_pins(s));
+	snprintf(dir, sizeof(dir), "prog%u", prog_id);
+	r = state_mkdir(s, dir, err);
+	for (i = 0; !r && i < n; i++) {
+		if (state_path(s, path, sizeof(path), "%s/%s", dir, names[i]))
+			return errmsg_set(err, ENAMETOOLONG, "map name too long: %s", names[i]);
+		r = bpf_sys_obj_pin(fds[i], path, NULL);
+		if (r == -EEXIST)
+			r = 0; /* the same program, kept already (attached twice) */
+		if (r)
+			errmsg_set(err, -r, "cannot pin %s: %s", path, strerror(-r));
+	}
+	return r;
+}
+
+/* Does a record of this namespace (current or _old) name prog_id? */
+static bool recorded_anywhere(struct state *s, uint32_t prog_id)
+{
+	static const char *const names[] = { "prog_egress", "prog_ingress",
+					     "prog_egress_old", "prog_ingress_old" };
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(s->dir);
+
+	while (d && !found && (de = readdir(d))) {
+		char path[STATE_PATH_MAX];
+		unsigned int i;
+		uint32_t id;
+
+		if (strncmp(de->d_name, "if", 2))
+			continue;
+		for (i = 0; !found && i < sizeof(names) / sizeof(names[0]); i++)
+			found = !state_path(s, path, sizeof(path), "%s/%s", de->d_name,
+					    names[i]) &&
+				!pin_prog_id(path, &id, NULL) && id == prog_id;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+void record_release_prog(struct state *s, uint32_t prog_id)
+{
+	char path[STATE_PATH_MAX];
+
+	if (!s->root.found || !prog_id || recorded_anywhere(s, prog_id))
+		return;
+	if (!state_path(s, path, sizeof(path), "prog%u", prog_id))
+		state_remove_tree(path);
+}
