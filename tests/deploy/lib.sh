@@ -23,24 +23,8 @@ DEP_FAILS=0
 DEP_PASSES=0
 : "${TCSTEER:=$DEP_SRC/build/tcsteer}"
 
-# While DEP_TODO is set (to a reason, e.g. "issue 14"), steps are known
-# not to pass yet: a failure prints "not ok - ... # TODO reason" (TAP's
-# way) and is counted apart, a success says the TODO can go.
-DEP_TODO=
-DEP_TODOS=0
-ok() {
-	DEP_PASSES=$((DEP_PASSES + 1))
-	echo "ok - $*${DEP_TODO:+ # TODO $DEP_TODO passes now: make it strict}"
-}
-fail() {
-	if [ -n "$DEP_TODO" ]; then
-		DEP_TODOS=$((DEP_TODOS + 1))
-		echo "not ok - $* # TODO $DEP_TODO"
-	else
-		DEP_FAILS=$((DEP_FAILS + 1))
-		echo "not ok - $*"
-	fi
-}
+ok()   { DEP_PASSES=$((DEP_PASSES + 1)); echo "ok - $*"; }
+fail() { DEP_FAILS=$((DEP_FAILS + 1)); echo "not ok - $*"; }
 note() { echo "# $*"; }
 
 # skip REASON: this whole part cannot run here.
@@ -64,7 +48,6 @@ check_fails() {
 }
 
 done_testing() {
-	[ "$DEP_TODOS" = 0 ] || echo "# $DEP_NAME: $DEP_TODOS known failures (TODO)"
 	echo "$DEP_NAME: $DEP_PASSES passed, $DEP_FAILS failed"
 	[ "$DEP_FAILS" = 0 ]
 }
