@@ -34,9 +34,8 @@ PROBES=(ping4 ping6 tcp4 tcp6)
 # In the Docker lab, the client's init sets LAB_READY_FILE and touches it
 # once its routes are in: `docker-compose up -d` returns before that.
 wait_ready() {
-	local i
 	[ -n "${LAB_READY_FILE:-}" ] || return 0
-	for i in $(seq 300); do
+	for _ in $(seq 300); do
 		[ -e "$LAB_READY_FILE" ] && return 0
 		sleep 0.1
 	done

@@ -14,7 +14,7 @@ need_packages docker.io docker-compose debootstrap
 	skip "the lab's image copies build/tcsteer: build into build/ first"
 docker_up
 export COMPOSE_PROJECT_NAME=$DEP_ID
-cd "$DEP_SRC"
+cd "$DEP_SRC" || exit 1
 compose() { docker-compose -f compose/docker-compose.yml "$@"; }
 
 # A lab left by an earlier run holds the lab's subnets: Docker would refuse

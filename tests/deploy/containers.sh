@@ -117,7 +117,8 @@ drop_far_ends() {
 # near_end NSENTER_PREFIX A B SRCDEV: S's side configured (in S, through the
 # given command prefix).
 near_end() {
-	local -a in=($1)
+	local -a in
+	read -r -a in <<<"$1"
 	local a=$2 b=$3 src=$4
 	"${in[@]}" sysctl -qw "net.ipv6.conf.$a.accept_dad=0" "net.ipv6.conf.$b.accept_dad=0" \
 		"net.ipv4.conf.$a.rp_filter=0" "net.ipv4.conf.$b.rp_filter=0"
@@ -145,7 +146,8 @@ probe_tcp() {
 	[ "$r" = "$BANNER" ] && echo OK || echo FAIL
 }
 probes() {
-	local -a in=($1)
+	local -a in
+	read -r -a in <<<"$1"
 	probe_ping 4 "$SRC4" "$DST4" >"$WORK/ping4" &
 	probe_ping 6 "$SRC6" "$DST6" >"$WORK/ping6" &
 	probe_tcp "TCP4:$DST4:$PORT,bind=$SRC4" >"$WORK/tcp4" &

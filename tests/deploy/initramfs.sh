@@ -101,7 +101,7 @@ report() {
 		kernel*) note "[$label] booted $line" ;;
 		esac
 	done <"$WORK/$label.marks"
-	if grep -qx done "$WORK/$label.marks"; then
+	if grep -qx "done" "$WORK/$label.marks"; then
 		ok "[$label] the VM ran /init to the end"
 	else
 		fail "[$label] the VM did not finish (timeout ${BOOT_TIMEOUT}s or panic); console tail: $(tr -d '\r' <"$log" | tail -n 5 | tr '\n' '|')"

@@ -21,5 +21,6 @@ installkernel() {
 install() {
 	inst_binary tcsteer /usr/sbin/tcsteer
 	inst_simple /etc/tcsteer/tcsteer.conf
+	# shellcheck disable=SC2154 # dracut sets moddir
 	inst_hook pre-mount 05 "$moddir/tcsteer-apply.sh"
 }
