@@ -264,6 +264,7 @@ int run_route_show(const struct cmd *c, struct errmsg *err)
 		r = show_miss(&t, &j, err);
 	if (g_opts.json)
 		json_close_object(&j);
+	json_done(&j, r == 0);
 	table_close(&t);
 	return r;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "legacy.h"
+#include "record.h"
 
 int table_of_hook(struct state *s, const struct hook_scan *hs, struct steer_table *t,
 		  struct errmsg *err)
@@ -175,6 +176,20 @@ static int keep(struct state *s, struct steer_table *t, enum table_use use,
 	return r;
 }
 
+/* Tables live on bpffs: say so when there is none. */
+static const char *no_bpffs(const struct state *s)
+{
+	return s->root.found ? "" : " (no bpffs is mounted on /sys/fs/bpf, where tables are kept)";
+}
+
+/* Neither pins nor the kernel can be asked: say both. */
+static int unreachable(const struct state *s, struct errmsg *err)
+{
+	return errmsg_set(err, EPERM, "cannot reach a steering table: none is pinned "
+			  "here (%s), and finding one through the attached program "
+			  "needs CAP_SYS_ADMIN", state_why_no_pins(s));
+}
+
 static int named_table(struct state *s, struct tc_conn *conn, const char *name,
 		       enum table_use use, struct steer_table *t, struct errmsg *err)
 {
@@ -188,9 +203,11 @@ static int named_table(struct state *s, struct tc_conn *conn, const char *name,
 		return keep(s, t, use, err);
 	if (use != TABLE_READ && legacy_adopt_table(s, name, err) == 0)
 		return table_open_pinned(s, name, t, err);
+	if (use != TABLE_CREATE && !state_by_id(s) && !state_can_pin(s))
+		return unreachable(s, err);
 	if (use != TABLE_CREATE)
 		return errmsg_set(err, ENOENT, "no steering table %s in this network "
-				  "namespace", name);
+				  "namespace%s", name, no_bpffs(s));
 	r = state_prepare_pins(s, err);
 	return r ? r : table_create(s, name, table_owner(name, NULL, 0), t, err);
 }
@@ -251,14 +268,40 @@ static int only_table(struct state *s, struct tc_conn *conn, enum table_use use,
 	r = only_legacy_table(s, use, t, err);
 	if (r != -ENOENT)
 		return r;
-	return errmsg_set(err, ENOENT, "no steering table in this network namespace yet: "
-			  "attach tcsteer first, or name one with \"table NAME\"");
+	if (!state_by_id(s) && !state_can_pin(s))
+		return unreachable(s, err);
+	return errmsg_set(err, ENOENT, "no steering table in this network namespace yet%s: "
+			  "attach tcsteer first, or name one with \"table NAME\"", no_bpffs(s));
+}
+
+/* A table of tcsteer 0.1 that no program uses any more is upgraded on the
+ * first change; one that a program of 0.1 still uses must wait for that
+ * program to be replaced (attach), or the program would not see the new
+ * routes. */
+static int upgrade_if_unused(struct state *s, struct steer_table *t, enum table_use use,
+			     struct errmsg *err)
+{
+	int r;
+
+	if (t->format == STEER_FORMAT_VERSION || use == TABLE_READ)
+		return 0;
+	if (record_uses_map(s, t->stats_id) || legacy_uses_map(s, t->stats_id))
+		r = table_old_format(t, err);
+	else
+		r = table_upgrade(s, t, err);
+	if (r)
+		table_close(t);
+	return r;
 }
 
 int resolve_table(struct state *s, struct tc_conn *conn, const char *requested,
 		  enum table_use use, struct steer_table *t, struct errmsg *err)
 {
+	int r;
+
 	if (requested && requested[0])
-		return named_table(s, conn, requested, use, t, err);
-	return only_table(s, conn, use, t, err);
+		r = named_table(s, conn, requested, use, t, err);
+	else
+		r = only_table(s, conn, use, t, err);
+	return r ? r : upgrade_if_unused(s, t, use, err);
 }

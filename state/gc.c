@@ -21,7 +21,6 @@
 #include "table.h"
 
 #define PROC_PID_INIT_INO 0xEFFFFFFCu /* <linux/proc_ns.h> */
-#define MAX_PROG_MAPS 64
 
 const char *gc_kind_name(enum gc_kind kind)
 {
@@ -278,67 +277,27 @@ static int gc_namespaces(struct gc *g, char *notes, size_t notes_len)
 	return 0;
 }
 
-/* Map ids of every program this namespace records (to keep their tables). */
-struct recorded_maps {
-	uint32_t ids[512];
-	size_t n;
-};
-
-static void add_prog_maps(struct recorded_maps *rm, const char *pin)
-{
-	uint32_t ids[MAX_PROG_MAPS], n = MAX_PROG_MAPS, i;
-	int fd = bpf_sys_obj_get(pin, BPF_F_RDONLY, NULL);
-
-	if (fd < 0)
-		return;
-	if (!bpf_sys_prog_get_map_ids(fd, ids, &n, NULL))
-		for (i = 0; i < n && i < MAX_PROG_MAPS &&
-			    rm->n < sizeof(rm->ids) / sizeof(rm->ids[0]); i++)
-			rm->ids[rm->n++] = ids[i];
-	close(fd);
-}
-
-static void gc_devices(struct gc *g, struct recorded_maps *rm)
+static void gc_devices(struct gc *g)
 {
 	char path[STATE_PATH_MAX * 2], ifname[IF_NAMESIZE];
 	struct dirent *de;
 	DIR *d = opendir(g->s->dir);
 
 	while (d && (de = readdir(d))) {
-		static const char *const pins[] = { "prog_egress", "prog_ingress",
-						    "prog_egress_old", "prog_ingress_old" };
-		unsigned int ifindex, i;
+		unsigned int ifindex;
 		char end;
 
-		if (sscanf(de->d_name, "if%u%c", &ifindex, &end) != 1)
+		if (sscanf(de->d_name, "if%u%c", &ifindex, &end) != 1 ||
+		    if_indextoname(ifindex, ifname))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", g->s->dir, de->d_name);
-		if (!if_indextoname(ifindex, ifname)) {
-			remove_reported(g, GC_DEVICE, de->d_name, path);
-			continue;
-		}
-		for (i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
-			char pin[STATE_PATH_MAX * 2 + 32];
-
-			snprintf(pin, sizeof(pin), "%s/%s", path, pins[i]);
-			add_prog_maps(rm, pin);
-		}
+		remove_reported(g, GC_DEVICE, de->d_name, path);
 	}
 	if (d)
 		closedir(d);
 }
 
-static bool recorded_uses(const struct recorded_maps *rm, uint32_t map_id)
-{
-	size_t i;
-
-	for (i = 0; i < rm->n; i++)
-		if (rm->ids[i] == map_id)
-			return true;
-	return false;
-}
-
-static void gc_programs_and_tables(struct gc *g, const struct recorded_maps *rm)
+static void gc_programs_and_tables(struct gc *g)
 {
 	char path[STATE_PATH_MAX * 2], ifname[IF_NAMESIZE];
 	char (*names)[IF_NAMESIZE] = NULL;
@@ -369,9 +328,12 @@ static void gc_programs_and_tables(struct gc *g, const struct recorded_maps *rm)
 
 		if (table_open_pinned(g->s, names[i], &t, NULL))
 			continue;
+		/* The own table of a device that is gone (not one named for
+		 * itself), that no recorded program uses and no device of its
+		 * name would take. */
 		gone = t.meta >= 0 && t.info.owner_ifindex &&
 		       !if_indextoname(t.info.owner_ifindex, ifname) &&
-		       !recorded_uses(rm, t.stats_id);
+		       !if_nametoindex(names[i]) && !record_uses_map(g->s, t.stats_id);
 		table_close(&t);
 		if (gone && !table_dir(g->s, names[i], path, sizeof(path)))
 			remove_reported(g, GC_TABLE, names[i], path);
@@ -382,14 +344,9 @@ static void gc_programs_and_tables(struct gc *g, const struct recorded_maps *rm)
 int state_gc_devices(struct state *s, gc_report_fn report, void *data)
 {
 	struct gc g = { .s = s, .report = report, .data = data };
-	struct recorded_maps *rm = calloc(1, sizeof(*rm));
 
-	if (!rm || !s->root.found) {
-		free(rm);
-		return 0;
-	}
-	gc_devices(&g, rm);
-	free(rm);
+	if (s->root.found)
+		gc_devices(&g);
 	return g.removed;
 }
 
@@ -405,19 +362,15 @@ int state_gc(struct state *s, gc_report_fn report, void *data, char *notes,
 	     size_t notes_len, struct errmsg *err)
 {
 	struct gc g = { .s = s, .report = report, .data = data };
-	struct recorded_maps *rm;
 
+	(void)err;
 	if (notes && notes_len)
 		notes[0] = '\0';
 	if (!s->root.found)
 		return 0;
-	rm = calloc(1, sizeof(*rm));
-	if (!rm)
-		return errmsg_set(err, ENOMEM, "out of memory");
 	gc_namespaces(&g, notes, notes_len);
-	gc_devices(&g, rm);
-	gc_programs_and_tables(&g, rm);
-	free(rm);
+	gc_devices(&g);
+	gc_programs_and_tables(&g);
 	/* The namespace's own directory, once nothing is left in it. */
 	rmdir(s->dir);
 	legacy_each_dir(s, report_legacy, &g);

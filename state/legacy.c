@@ -14,6 +14,7 @@
 #include "meta.h"
 #include "record.h"
 #include "steer_maps.h"
+#include "strfmt.h"
 #include "table.h"
 
 #define MAX_PROG_MAPS 64
@@ -161,6 +162,8 @@ int legacy_adopt_hook(struct state *s, const char *dev, int ifindex, enum hook h
 	snprintf(old, sizeof(old), "%s/prog_%s", dir, hook_name(h));
 	if (pin_id(old, true) != prog_id)
 		return 0;
+	if (!s->writable)
+		return 1;
 	snprintf(devdir, sizeof(devdir), "if%d", ifindex);
 	if (state_mkdir(s, devdir, NULL) ||
 	    state_path(s, new, sizeof(new), "%s/prog_%s", devdir, hook_name(h)) ||
@@ -221,6 +224,31 @@ int legacy_list_tables(struct state *s, char (**names)[IF_NAMESIZE], size_t *n)
 		closedir(d);
 	*names = out;
 	return 0;
+}
+
+struct uses {
+	uint32_t map_id;
+	bool found;
+};
+
+static void dir_uses(const char *path, void *data)
+{
+	static const char *const hooks[] = { "prog_egress", "prog_ingress" };
+	struct uses *u = data;
+	char pin[STATE_PATH_MAX * 2 + 16];
+	unsigned int i;
+
+	for (i = 0; !u->found && i < 2; i++)
+		u->found = !strfmt(pin, sizeof(pin), "%s/%s", path, hooks[i]) &&
+			   record_pin_uses_map(pin, u->map_id);
+}
+
+bool legacy_uses_map(struct state *s, uint32_t map_id)
+{
+	struct uses u = { map_id, false };
+
+	legacy_each_dir(s, dir_uses, &u);
+	return u.found;
 }
 
 void legacy_each_dir(struct state *s, void (*fn)(const char *path, void *data),

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bpf_sys.h"
+#include "bpffs.h"
 
 static int record_path(const struct state *s, char *out, size_t len, int ifindex,
 		       enum hook h, const char *suffix)
@@ -155,7 +156,10 @@ int record_keep_maps(struct state *s, uint32_t prog_id, const int *fds,
 	snprintf(dir, sizeof(dir), "prog%u", prog_id);
 	r = state_mkdir(s, dir, err);
 	for (i = 0; !r && i < n; i++) {
-		if (state_path(s, path, sizeof(path), "%s/%s", dir, names[i]))
+		char name[BPF_OBJ_NAME_LEN * 4];
+
+		bpffs_sanitize_name(name, sizeof(name), names[i]);
+		if (state_path(s, path, sizeof(path), "%s/%s", dir, name))
 			return errmsg_set(err, ENAMETOOLONG, "map name too long: %s", names[i]);
 		r = bpf_sys_obj_pin(fds[i], path, NULL);
 		if (r == -EEXIST)
@@ -166,30 +170,68 @@ int record_keep_maps(struct state *s, uint32_t prog_id, const int *fds,
 	return r;
 }
 
-/* Does a record of this namespace (current or _old) name prog_id? */
-static bool recorded_anywhere(struct state *s, uint32_t prog_id)
+static const char *const record_names[] = { "prog_egress", "prog_ingress",
+					    "prog_egress_old", "prog_ingress_old" };
+
+/* fn(pin path, data) for every record of this namespace (current or _old)
+ * until fn returns true; true if one did. */
+static bool each_record(struct state *s, bool (*fn)(const char *path, void *data),
+			void *data)
 {
-	static const char *const names[] = { "prog_egress", "prog_ingress",
-					     "prog_egress_old", "prog_ingress_old" };
 	struct dirent *de;
 	bool found = false;
-	DIR *d = opendir(s->dir);
+	DIR *d = s->root.found ? opendir(s->dir) : NULL;
 
 	while (d && !found && (de = readdir(d))) {
 		char path[STATE_PATH_MAX];
 		unsigned int i;
-		uint32_t id;
 
 		if (strncmp(de->d_name, "if", 2))
 			continue;
-		for (i = 0; !found && i < sizeof(names) / sizeof(names[0]); i++)
+		for (i = 0; !found && i < sizeof(record_names) / sizeof(record_names[0]); i++)
 			found = !state_path(s, path, sizeof(path), "%s/%s", de->d_name,
-					    names[i]) &&
-				!pin_prog_id(path, &id, NULL) && id == prog_id;
+					    record_names[i]) && fn(path, data);
 	}
 	if (d)
 		closedir(d);
 	return found;
+}
+
+static bool names_prog(const char *path, void *data)
+{
+	uint32_t id;
+
+	return !pin_prog_id(path, &id, NULL) && id == *(const uint32_t *)data;
+}
+
+static bool recorded_anywhere(struct state *s, uint32_t prog_id)
+{
+	return each_record(s, names_prog, &prog_id);
+}
+
+bool record_pin_uses_map(const char *path, uint32_t map_id)
+{
+	uint32_t ids[64], n = 64, i;
+	int fd = bpf_sys_obj_get(path, BPF_F_RDONLY, NULL);
+	bool uses = false;
+
+	if (fd < 0)
+		return false;
+	if (!bpf_sys_prog_get_map_ids(fd, ids, &n, NULL))
+		for (i = 0; i < n && i < 64 && !uses; i++)
+			uses = ids[i] == map_id;
+	close(fd);
+	return uses;
+}
+
+static bool uses_map(const char *path, void *data)
+{
+	return record_pin_uses_map(path, *(const uint32_t *)data);
+}
+
+bool record_uses_map(struct state *s, uint32_t map_id)
+{
+	return each_record(s, uses_map, &map_id);
 }
 
 void record_release_prog(struct state *s, uint32_t prog_id)

@@ -14,6 +14,7 @@
 #ifndef TCSTEER_STATE_RECORD_H
 #define TCSTEER_STATE_RECORD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "state.h"
@@ -46,6 +47,11 @@ int record_remove(struct state *s, int ifindex, enum hook h, struct errmsg *err)
  * goes) at <netns dir>/prog<id>/<name>. */
 int record_keep_maps(struct state *s, uint32_t prog_id, const int *fds,
 		     const char *const *names, unsigned int n, struct errmsg *err);
+
+/* Does a program recorded in this namespace use map map_id? */
+bool record_uses_map(struct state *s, uint32_t map_id);
+/* Does the program pinned at path use map map_id? */
+bool record_pin_uses_map(const char *path, uint32_t map_id);
 
 /* Unpin the maps kept for prog_id unless a record of this namespace still
  * names that program. */
