@@ -12,14 +12,20 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "session.h"
 
+/* Asked on the session's netlink socket, which the command needs anyway:
+ * one ioctl, where if_nametoindex() opens a socket of its own each time. */
 int dev_index(const char *dev, struct errmsg *err)
 {
-	unsigned int idx = if_nametoindex(dev);
+	struct tc_conn *conn;
+	int idx;
 
-	if (!idx)
+	idx = session_conn(&conn, NULL) ? (int)if_nametoindex(dev)
+					: tc_conn_ifindex(conn, dev);
+	if (idx <= 0)
 		return errmsg_set(err, ENODEV, "device \"%s\" not found", dev);
-	return (int)idx;
+	return idx;
 }
 
 void vlogv(const char *fmt, va_list ap)
