@@ -71,7 +71,9 @@ static void mark_ours(struct state *s, struct hook_scan *hs)
 	size_t nmemo = 0, i;
 	bool legacy_tried = false;
 
-	record_read_old(s, hs->ifindex, hs->hook, &old);
+	/* The _old record only tells filters apart: with none, not asked. */
+	if (hs->n)
+		record_read_old(s, hs->ifindex, hs->hook, &old);
 	for (i = 0; memo && i < hs->n; i++) {
 		uint32_t id = hs->f[i].prog_id;
 		int ours;
