@@ -32,27 +32,6 @@ uint32_t table_owner(const char *name, const char *dev, int ifindex)
 	return if_nametoindex(name);
 }
 
-/* The pinned table that ifindex owns under another name, "" if none. */
-static void owned_table(struct state *s, int ifindex, char name[IF_NAMESIZE])
-{
-	char (*names)[IF_NAMESIZE] = NULL;
-	struct tcsteer_meta m;
-	size_t n = 0, i;
-	int fd;
-
-	name[0] = '\0';
-	table_list_pinned(s, &names, &n, NULL);
-	for (i = 0; i < n && !name[0]; i++) {
-		fd = table_meta_open(s, names[i], &m);
-		if (fd < 0)
-			continue;
-		if (m.owner_ifindex == (uint32_t)ifindex)
-			snprintf(name, IF_NAMESIZE, "%s", names[i]);
-		close(fd);
-	}
-	free(names);
-}
-
 int default_table(struct state *s, const char *dev, int ifindex,
 		  const struct hook_scan *hs, char name[IF_NAMESIZE],
 		  struct errmsg *err)
@@ -73,10 +52,10 @@ int default_table(struct state *s, const char *dev, int ifindex,
 				  "from %s): give %s a table of its own with \"table NAME\"",
 				  dev, other, dev, dev);
 	}
-	owned_table(s, ifindex, name);
+	table_owned_by(s, (uint32_t)ifindex, name);
 	if (name[0])
 		return 0;
-	if (state_by_id(s) && table_of_hook(s, hs, &t, NULL) == 0) {
+	if (hs->cur_id && state_by_id(s) && table_of_hook(s, hs, &t, NULL) == 0) {
 		if (t.meta >= 0 && t.info.owner_ifindex == (uint32_t)ifindex && t.name[0])
 			snprintf(name, IF_NAMESIZE, "%s", t.name);
 		table_close(&t);
