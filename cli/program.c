@@ -118,12 +118,22 @@ static size_t reuse_maps(int prog_fd, struct load_reuse *reuse, char (*names)[BP
  * that only the running program holds (pinned in another mount namespace,
  * or never) is pinned now, and one of tcsteer 0.1 is upgraded. */
 static int prepare_pinned_table(struct state *s, const struct hook_scan *hs,
-				const char *table, struct errmsg *err)
+				const char *table, int *meta_fd, struct errmsg *err)
 {
 	struct steer_table t;
 	struct tcsteer_meta m;
 	int r, fd;
 
+	/* The common case: a table of the current format (its frozen
+	 * tcsteer_meta says so; an upgrade pins a new one last), whose maps
+	 * the loader opens and checks. Its meta is kept for the program. */
+	fd = table_meta_open(s, table, &m);
+	if (fd >= 0 && (m.format == STEER_FORMAT_VERSION || m.format == 0)) {
+		*meta_fd = fd;
+		return 0;
+	}
+	if (fd >= 0)
+		close(fd);
 	r = table_open_pinned(s, table, &t, NULL);
 	if (r == 0) {
 		r = t.format == STEER_FORMAT_VERSION ? 0 : table_upgrade(s, &t, err);
@@ -154,15 +164,28 @@ struct load_plan {
 	struct load_reuse reuse[MAX_PROG_MAPS];
 	char names[MAX_PROG_MAPS][BPF_OBJ_NAME_LEN];
 	int cur_fd;             /* no pins: the program replaced, or -1 */
+	int meta_fd;            /* the table's tcsteer_meta, or -1 */
+	bool dir_made;          /* pin_dir was made for this load */
 };
 
-static int plan_load(struct state *s, const struct hook_scan *hs, const char *table,
-		     struct load_plan *lp, struct errmsg *err)
+/* It has maps shared by name (a table), needed or not. */
+static bool pins_by_name(const struct program *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->obj.nmaps; i++)
+		if (p->obj.maps[i].pinning == MAP_PIN_BY_NAME)
+			return true;
+	return false;
+}
+
+static int plan_load(const struct program *p, struct state *s, const struct hook_scan *hs,
+		     const char *table, struct load_plan *lp, struct errmsg *err)
 {
 	struct tcsteer_meta m;
 	int r;
 
-	lp->cur_fd = -1;
+	lp->cur_fd = lp->meta_fd = -1;
 	lp->lopts.verbose_log = lp->lopts.verbose = g_opts.verbose;
 	lp->lopts.note_prefix = "tcsteer: ";
 	if (!state_can_pin(s)) {
@@ -174,11 +197,19 @@ static int plan_load(struct state *s, const struct hook_scan *hs, const char *ta
 		lp->lopts.reuse = lp->reuse;
 		return 0;
 	}
-	r = state_mkdir(s, NULL, err) ?: prepare_pinned_table(s, hs, table, err);
-	if (r)
-		return r;
 	if (table_dir(s, table, lp->pin_dir, sizeof(lp->pin_dir)))
 		return errmsg_set(err, ENAMETOOLONG, "table name too long: %s", table);
+	/* A table directory made now holds no pins: neither this step nor
+	 * the loader need look for any (unless a running program's table
+	 * is to be pinned there first). */
+	r = state_mkdir(s, NULL, err) ?:
+	    (pins_by_name(p) ? state_make_dir(s, strrchr(lp->pin_dir, '/') + 1,
+					      &lp->dir_made, err) : 0);
+	if (!r && (!lp->dir_made || (hs && hs->cur_id)))
+		r = prepare_pinned_table(s, hs, table, &lp->meta_fd, err);
+	if (r)
+		return r;
+	lp->lopts.pin_dir_new = lp->dir_made && !(hs && hs->cur_id);
 	strfmt(lp->globals, sizeof(lp->globals), "%s/tc/globals", s->root.path);
 	lp->lopts.pin_dir = lp->pin_dir;
 	lp->lopts.pin_dir_parent_ok = true;
@@ -194,6 +225,8 @@ static void plan_done(struct load_plan *lp)
 		close(lp->reuse[i].fd);
 	if (lp->cur_fd >= 0)
 		close(lp->cur_fd);
+	if (lp->meta_fd >= 0)
+		close(lp->meta_fd);
 }
 
 /* Its maps the kernel empties when the last user reference goes: pinned
@@ -235,7 +268,7 @@ static bool uses_table(const struct program *p, bool steering)
 
 /* The tcsteer_meta it carries: its table's (pinned with the table, or the
  * replaced program's), or one of its own when it uses no table. */
-static int meta_for(struct program *p, struct state *s, const struct load_plan *lp,
+static int meta_for(struct program *p, struct state *s, struct load_plan *lp,
 		    uint32_t owner, struct errmsg *err)
 {
 	struct tcsteer_meta m;
@@ -247,7 +280,10 @@ static int meta_for(struct program *p, struct state *s, const struct load_plan *
 		return meta_create(&m, err);
 	}
 	if (state_can_pin(s)) {
-		fd = table_meta_open(s, p->table, &m);
+		fd = lp->meta_fd;
+		lp->meta_fd = -1;
+		if (fd < 0 && !lp->lopts.pin_dir_new)
+			fd = table_meta_open(s, p->table, &m);
 		if (fd >= 0)
 			return fd;
 		return table_meta_create(s, p->table, uses_table(p, true) ?
@@ -263,28 +299,48 @@ static int meta_for(struct program *p, struct state *s, const struct load_plan *
 	return meta_create(&m, err);
 }
 
+/* The program tcsteer runs on the hook (or ran, by its record): when it
+ * is the one this attach would load, the loader takes it instead of
+ * loading a copy. -1 if there is none. */
+static int loaded_candidate(struct state *s, const struct hook_scan *hs)
+{
+	uint32_t id = hs ? (hs->cur_id ? hs->cur_id : hs->record_id) : 0;
+
+	return id ? hook_prog_open(s, hs, id, NULL) : -1;
+}
+
 static int load(const struct cmd *c, struct program *p, struct state *s,
 		const struct hook_scan *hs, struct errmsg *err)
 {
-	struct bpf_prog_info info;
+	struct bpf_prog_info info = { 0 };
 	struct load_plan lp;
-	int r;
+	int r, same;
 
 	memset(&lp, 0, sizeof(lp));
-	r = plan_load(s, hs, p->table, &lp, err);
+	same = loaded_candidate(s, hs);
+	r = plan_load(p, s, hs, p->table, &lp, err);
+	lp.lopts.same_prog_fd = same >= 0 ? &same : NULL;
 	if (!r)
 		r = object_load(&p->obj, p->spec, &lp.lopts, &p->lo, err);
+	if (same >= 0)
+		close(same);
 	if (!r) {
 		p->loaded = true;
 		r = find_kept_maps(p, s, err);
 	}
-	if (!r) {
+	/* A program taken as it was holds its tcsteer_meta already. */
+	if (!r && !p->lo.reused_id) {
 		p->meta_fd = meta_for(p, s, &lp, table_owner(p->table, c->dev, c->ifindex),
 				      err);
 		r = p->meta_fd < 0 ? p->meta_fd : meta_bind(p->lo.prog_fd, p->meta_fd, err);
 	}
-	if (!r)
+	if (!r && p->lo.reused_id)
+		info.id = p->lo.reused_id;
+	else if (!r)
 		r = bpf_sys_prog_get_info(p->lo.prog_fd, &info, err);
+	/* No table directory is left that holds nothing. */
+	if (lp.dir_made && (r || !uses_table(p, false)))
+		rmdir(lp.pin_dir);
 	plan_done(&lp);
 	if (r)
 		return r;
