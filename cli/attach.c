@@ -92,10 +92,12 @@ int retire_filters(struct state *s, struct tc_conn *conn, const struct hook_scan
 	return deleted;
 }
 
-static void dev_name(int ifindex, char out[IF_NAMESIZE])
+/* The device's name, for messages only: asked when one is printed. */
+static const char *dev_name(struct tc_conn *conn, int ifindex, char out[IF_NAMESIZE])
 {
-	if (!if_indextoname((unsigned int)ifindex, out))
+	if (tc_conn_ifname(conn, ifindex, out))
 		snprintf(out, IF_NAMESIZE, "if%d", ifindex);
+	return out;
 }
 
 /* Add a filter running prog_fd at the hook, make it the hook's record,
@@ -108,7 +110,6 @@ static int install_filter(struct state *s, struct tc_conn *conn,
 	char name[256], dev[IF_NAMESIZE];
 	int r;
 
-	dev_name(hs->ifindex, dev);
 	if (p) {
 		r = record_keep_maps(s, new_id, p->keep_fds, p->keep_names, p->nkeep, err);
 		if (r)
@@ -122,11 +123,14 @@ static int install_filter(struct state *s, struct tc_conn *conn,
 		 * ahead of the old one for good. */
 		delete_filters_of(conn, hs->ifindex, hs->hook, new_id, NULL);
 		session_release_prog(new_id);
-		return errmsg_prefix(err, "cannot attach to %s %s", dev, hook_name(hs->hook));
+		return errmsg_prefix(err, "cannot attach to %s %s",
+				     dev_name(conn, hs->ifindex, dev), hook_name(hs->hook));
 	}
 	if (hs->record_id && hs->record_id != new_id)
 		record_keep_old(s, hs->ifindex, hs->hook);
-	r = record_write(s, hs->ifindex, hs->hook, prog_fd, err);
+	/* The recorded program, attached again (its filter had gone): the
+	 * record is right as it is. */
+	r = hs->record_id == new_id ? 0 : record_write(s, hs->ifindex, hs->hook, prog_fd, err);
 	if (r) {
 		/* Without a record the new filter could not be told from
 		 * another tool's without CAP_SYS_ADMIN: take it out again. */
@@ -135,12 +139,15 @@ static int install_filter(struct state *s, struct tc_conn *conn,
 		session_release_prog(new_id);
 		return r;
 	}
-	vlog("attached %s to %s %s (program id %u)", name, dev, hook_name(hs->hook), new_id);
+	if (g_opts.verbose)
+		vlog("attached %s to %s %s (program id %u)", name,
+		     dev_name(conn, hs->ifindex, dev), hook_name(hs->hook), new_id);
 	r = retire_filters(s, conn, hs, new_id, err);
 	if (r < 0)
 		return errmsg_prefix(err, "attached, but the previous filter could not be "
 				     "removed yet (the next attach or detach on %s %s "
-				     "retries)", dev, hook_name(hs->hook));
+				     "retries)", dev_name(conn, hs->ifindex, dev),
+				     hook_name(hs->hook));
 	return 0;
 }
 
@@ -152,9 +159,9 @@ static int keep_current(struct state *s, struct tc_conn *conn, const struct hook
 	char dev[IF_NAMESIZE];
 	int r = 0;
 
-	dev_name(hs->ifindex, dev);
-	vlog("%s %s already runs this program (id %u): nothing to do", dev,
-	     hook_name(hs->hook), hs->cur_id);
+	if (g_opts.verbose)
+		vlog("%s %s already runs this program (id %u): nothing to do",
+		     dev_name(conn, hs->ifindex, dev), hook_name(hs->hook), hs->cur_id);
 	if (hs->record_id != hs->cur_id)
 		r = record_write(s, hs->ifindex, hs->hook, cur_fd, err);
 	return r ? r : retire_filters(s, conn, hs, hs->cur_id, err) < 0 ? -EIO : 0;
@@ -166,6 +173,9 @@ static int replace_filter(struct state *s, struct tc_conn *conn,
 {
 	int cur_fd, r;
 
+	/* The loader took the running program itself: nothing to compare. */
+	if (hs->cur_id && p->id == hs->cur_id)
+		return keep_current(s, conn, hs, p->lo.prog_fd, err);
 	if (hs->cur_id) {
 		cur_fd = hook_prog_open(s, hs, hs->cur_id, NULL);
 		if (cur_fd >= 0 && program_same(p, cur_fd)) {
