@@ -157,7 +157,15 @@ int main(int argc, char **argv)
 {
 	int status = run(argc, argv);
 
+#ifdef TCSTEER_TIDY_EXIT
+	/* Test builds close and free everything, so that the fd check and
+	 * LeakSanitizer see what a long batch would leak. */
 	program_cleanup();
 	session_close();
+#else
+	/* The process ends here: the kernel closes every fd at exit (one by
+	 * one first would be a system call each for nothing). */
+	session_finish();
+#endif
 	return status;
 }

@@ -76,12 +76,18 @@ void session_release_prog(uint32_t id)
 	s_release[s_nrelease++] = id;
 }
 
-void session_close(void)
+void session_finish(void)
 {
 	size_t i;
 
 	for (i = 0; s_state_open && i < s_nrelease; i++)
 		record_release_prog(&s_state, s_release[i]);
+	s_nrelease = 0;
+}
+
+void session_close(void)
+{
+	session_finish();
 	free(s_release);
 	s_release = NULL;
 	s_nrelease = s_caprelease = 0;

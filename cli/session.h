@@ -27,7 +27,10 @@ int session_open(enum state_mode mode, struct tc_conn **conn, struct state **st,
  * put the program back. */
 void session_release_prog(uint32_t id);
 
-/* Releases what was asked for, then closes the state and the socket. */
+/* Releases what was asked for (the end of the work). */
+void session_finish(void);
+
+/* session_finish(), then closes the state and the socket. */
 void session_close(void);
 
 #endif
