@@ -16,16 +16,18 @@
 
 #define MAX_PROG_MAPS 64
 
-static struct program g_prog = { .meta_fd = -1 };
+/* Zeroed (in .bss, not a kilobyte of .data in the file): meta_fd means
+ * something only once loaded. */
+static struct program g_prog;
 
 static void program_release(struct program *p)
 {
+	if (p->loaded && p->meta_fd >= 0)
+		close(p->meta_fd);
 	if (p->loaded)
 		loaded_object_close(&p->lo);
 	if (p->obj_open)
 		object_close(&p->obj);
-	if (p->meta_fd >= 0)
-		close(p->meta_fd);
 	free(p->file);
 	memset(p, 0, sizeof(*p));
 	p->meta_fd = -1;
