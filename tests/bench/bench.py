@@ -38,14 +38,15 @@ SECTIONS = ("attach", "profile", "many", "datapath", "e2e", "footprint")
 
 # How much each section measures: a full run (a few minutes) and --smoke,
 # which only proves that every peer attaches and every measurement runs.
-FULL = {"attach_sets": (("steer", 30), ("small", 20), ("empty", 20)),
+FULL = {"attach_sets": (("steer", 30), ("kept", 30), ("small", 20),
+                        ("empty", 20)),
         "attach_warmup": 3, "attach_rounds": 3, "verifier_runs": 7,
         "start_runs": 50, "strace_runs": 3, "perf_runs": 20,
         "profile_peers": None,
-        "many_sizes": (1, 10, 100, 1000),
-        "many_runs": {1: 3, 10: 3, 100: 2, 1000: 1}, "rss_runs": 3,
+        "many_sizes": (1, 16, 64, 256),
+        "many_runs": {1: 5, 16: 5, 64: 5, 256: 3}, "rss_runs": 3,
         "dp_args": [], "e2e_rounds": 6}
-SMOKE = {"attach_sets": (("steer", 2),), "attach_warmup": 0,
+SMOKE = {"attach_sets": (("steer", 2), ("kept", 2)), "attach_warmup": 0,
          "attach_rounds": 1,
          "verifier_runs": 1, "start_runs": 3, "strace_runs": 1,
          "perf_runs": 2, "profile_peers": ("tcsteer", "floor (static)"),
@@ -96,22 +97,27 @@ class Ctx:
 # ---- the peers ------------------------------------------------------------
 
 # The floor built for each program the attach bench loads.
-FLOOR_FOR = {"steer": "floor", "small": "floor-small", "empty": "floor-empty"}
+FLOOR_FOR = {"steer": "floor", "kept": "floor", "small": "floor-small",
+             "empty": "floor-empty"}
 
 
 def attach_commands(ctx, dev, program="steer"):
     """name -> argv attaching one program (the steering program as shipped,
-    "small": the same with 256-entry tables, "empty") to dev's egress, for
-    every peer that is available; skipped peers -> reason."""
-    obj, func = {"steer": (ctx.obj, "steer"), "small": (ctx.small, "steer"),
+    "kept": the same, attached again where only the clsact qdisc was
+    removed (tcsteer's state kept), "small": the same with 256-entry
+    tables, "empty") to dev's egress, for every peer that is available;
+    skipped peers -> reason."""
+    shipped = program in ("steer", "kept")
+    obj, func = {"steer": (ctx.obj, "steer"), "kept": (ctx.obj, "steer"),
+                 "small": (ctx.small, "steer"),
                  "empty": (ctx.empty, "empty")}[program]
     cmds, skipped = {}, {}
-    if program == "steer":
+    if shipped:
         cmds["tcsteer"] = [ctx.tcsteer, "attach", "dev", dev, "egress"]
     cmds["tcsteer (file)"] = [ctx.tcsteer, "attach", "dev", dev, "egress",
                               "object", obj]
     cmds["floor (static)"] = [ctx.tool(FLOOR_FOR[program]), dev]
-    if program == "steer":
+    if shipped:
         cmds["floor (dynamic)"] = [ctx.tool("floor-dyn"), dev]
     if ctx.tool("libbpf_attach"):
         cmds["libbpf"] = [ctx.tool("libbpf_attach"), obj, func, dev]
@@ -152,7 +158,8 @@ def check_attaches(cmds, devs):
 
 def section_attach(ctx):
     """Whole-process load + attach on one fresh interface: hyperfine,
-    clsact and pins removed before every run."""
+    clsact and tcsteer's state removed before every run (the "kept" set:
+    only the clsact qdisc, as when something else deleted it)."""
     warmup = ctx.p["attach_warmup"]
     ns = ctx.netns("a")
     dev = ctx.tag + "a"
@@ -162,12 +169,14 @@ def section_attach(ctx):
         # The floor's cleanup mode: a static binary deleting the qdisc and
         # the namespace's tcsteer state costs ~1 ms where `sh -c "tc ...;
         # rm ..."` costs ~10.
-        prepare = [ctx.tool("floor"), "-D", dev, state_dir()]
+        fresh = [ctx.tool("floor"), "-D", dev, state_dir()]
         for program, runs in ctx.p["attach_sets"]:
             cmds, skipped = attach_commands(ctx, dev, program)
             log("attach: %s program, %d peers x %d runs" %
                 (program, len(cmds), runs))
             check_attaches(cmds, [dev])
+            prepare = [ctx.tool("floor"), "-D", dev] \
+                if program == "kept" else fresh
             res = measure(cmds, runs, warmup, prepare=prepare,
                           rounds=ctx.p["attach_rounds"])
             out["sets"][program] = {
@@ -256,6 +265,21 @@ def section_profile(ctx):
                 run(["strace", "-f", "-T", "-qq", "-o", trace] + argv)
                 traces.append(strace_phases(trace))
             out["strace"][name] = median_trace(traces)
+        # tcsteer again where only the qdisc went (its state kept), and
+        # attaching what already runs (a no-op).
+        for name, keep_qdisc in (("tcsteer, state kept", False),
+                                 ("tcsteer, no-op", True)):
+            traces = []
+            for _ in range(ctx.p["strace_runs"]):
+                clean_devices([dev])
+                run(cmds["tcsteer"])
+                if not keep_qdisc:
+                    run([ctx.tool("floor"), "-D", dev])
+                trace = os.path.join(ctx.tmp, "strace.txt")
+                run(["strace", "-f", "-T", "-qq", "-o", trace] +
+                    cmds["tcsteer"])
+                traces.append(strace_phases(trace))
+            out["strace"][name] = median_trace(traces)
         clean_devices([dev])
         if have("perf"):
             log("profile: perf, CPU time by category")
@@ -296,12 +320,21 @@ def many_commands(ctx, devs):
                       ["attach dev %s egress table %s" % (d, shared_table(ctx))
                        for d in devs])
     cmds["tcsteer apply, one table"] = [ctx.tcsteer, "apply", shared]
+    # The same object file as the peers, one table (issue 10's case).
+    shared_obj = ctx.file("attach-obj-%d.tcsteer" % n, [
+        "attach dev %s egress object %s table %s" % (d, ctx.obj,
+                                                     shared_table(ctx))
+        for d in devs])
+    cmds["tcsteer apply, object, one table"] = [ctx.tcsteer, "apply",
+                                                shared_obj]
     # sh -c LOOP PROGRAM DEV...: PROGRAM is $0, the devices "$@".
     loop = 'for d; do "$0" %s || exit 1; done'
     if n <= 100:
         cmds["tcsteer loop"] = ["sh", "-c", loop % 'attach dev "$d" egress',
                                 ctx.tcsteer] + devs
     cmds["floor"] = [ctx.tool("floor")] + devs
+    # The least a table per device costs: maps and program per device.
+    cmds["floor (table per device)"] = [ctx.tool("floor"), "-m"] + devs
     # Not a peer, a what-if: the floor attaching with TCX instead of clsact.
     cmds["floor (tcx)"] = [ctx.tool("floor"), "-x"] + devs
     if ctx.tool("libbpf_attach"):
@@ -357,7 +390,7 @@ def settle_percpu(ctx, baseline, limit=20.0):
 
 
 def section_many(ctx):
-    """Attach to 1, 10, 100, 1000 interfaces in one invocation."""
+    """Attach to 1, 16, 64, 256 interfaces in one invocation."""
     sizes = list(ctx.p["many_sizes"])
     runs = ctx.p["many_runs"]
     ns = ctx.netns("m")
@@ -386,13 +419,14 @@ def section_many(ctx):
                     (name, n, 1e3 * out["results"][name][str(n)]["median"]))
         # Where a batch's time goes: strace of tcsteer apply and of the
         # floor on the largest size that keeps strace's slowdown short.
-        n = min(100, max(sizes))
+        n = min(64, max(sizes))
         devs = all_devs[:n]
         cmds = many_commands(ctx, devs)
         out["strace_n"] = n
         out["strace"] = {}
-        for name in ("tcsteer apply", "tcsteer apply, one table", "floor",
-                     "libbpf"):
+        for name in ("tcsteer apply", "tcsteer apply, one table",
+                     "tcsteer apply, object, one table", "floor",
+                     "floor (table per device)", "libbpf"):
             if name not in cmds:
                 continue
             many_clean(ctx, devs)
@@ -700,10 +734,11 @@ def section_footprint(ctx):
     if not os.access("/usr/bin/time", os.X_OK):
         raise BenchError("footprint needs GNU time (apt-get install time)")
     out = {"peers": {}}
-    embedded = os.path.join(os.path.dirname(ctx.tcsteer), "prog",
-                            "steer_bpf.o")
-    if os.path.exists(embedded):
-        out["embedded_object_bytes"] = os.path.getsize(embedded)
+    for name in ("steer_bpf.embed.o", "steer_bpf.o"):
+        embedded = os.path.join(os.path.dirname(ctx.tcsteer), "prog", name)
+        if os.path.exists(embedded):
+            out["embedded_object_bytes"] = os.path.getsize(embedded)
+            break
     with in_netns(ns.name):
         for name, (bins, argvs) in peers.items():
             libs = libraries(bins[0])

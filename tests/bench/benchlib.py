@@ -301,12 +301,26 @@ def _strace_calls(path):
                 yield name, args, float(e.group("secs"))
 
 
+def startup_calls(calls):
+    """How many of the calls are the C library's start-up (the dynamic
+    loader's, for a dynamic binary): up to glibc's prlimit64(RLIMIT_STACK)
+    and the munmap of ld.so.cache right after it. 0 when there is no such
+    call (Go)."""
+    for i, (name, args, _) in enumerate(calls):
+        if name == "prlimit64" and "RLIMIT_STACK" in args:
+            nxt = calls[i + 1][0] if i + 1 < len(calls) else ""
+            return i + 2 if nxt == "munmap" else i + 1
+    return 0
+
+
 def strace_phases(path):
     """Reads `strace -f -T -o` output: per phase (one per bpf command,
-    netlink, everything else) the calls and the seconds spent in them, and
-    the count of each syscall."""
+    netlink, everything else) the calls and the seconds spent in them, the
+    count of each syscall, and how many calls come after the C library's
+    start-up (own_calls)."""
     phases, names = {}, {}
-    for name, args, secs in _strace_calls(path):
+    calls = list(_strace_calls(path))
+    for name, args, secs in calls:
         names[name] = names.get(name, 0) + 1
         if name == "bpf":
             c = _BPF_CMD.match(args)
@@ -321,7 +335,8 @@ def strace_phases(path):
         phases[phase] = (n + 1, t + secs)
     return {"phases": {k: {"calls": v[0], "seconds": v[1]}
                        for k, v in phases.items()},
-            "syscalls": names, "total_calls": sum(names.values())}
+            "syscalls": names, "total_calls": sum(names.values()),
+            "own_calls": len(calls) - startup_calls(calls)}
 
 
 def write_json(path, data):

@@ -5,6 +5,9 @@
  *   floor [-s] DEV...     load once, attach to each DEV's egress
  *   floor -x DEV...       the same with TCX (kernel >= 6.6) instead of
  *                         clsact: one bpf(BPF_PROG_ATTACH) per device
+ *   floor -m DEV...       maps and a program of their own for each DEV,
+ *                         attached with clsact (the least a table per
+ *                         device costs)
  *   floor -X DEV...       detach every TCX egress program from each DEV
  *                         and print how many there were (bench cleanup)
  *   floor -P              create one 16384-slot per-CPU array, print how
@@ -267,10 +270,13 @@ static void read_acks(int sock, int want, const char *dev)
 	}
 }
 
+/* prog_fd < 0: maps and program of its own for every device (what a
+ * table per device costs at the least). */
 static void attach_all(int prog_fd, char **devs, int ndevs)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	char buf[1024] __attribute__((aligned(4)));
+	bool own = prog_fd < 0;
 	uint32_t seq = 1;
 	int sock, i;
 
@@ -281,6 +287,10 @@ static void attach_all(int prog_fd, char **devs, int ndevs)
 		int ifindex = ifindex_of(devs[i]);
 		size_t len;
 
+		if (own) {
+			create_maps();
+			prog_fd = load_prog(0);
+		}
 		memset(buf, 0, sizeof(buf));
 		len = build_attach(buf, seq, ifindex, prog_fd);
 		seq += 2;
@@ -420,7 +430,7 @@ static void remove_tree(const char *dir)
 
 int main(int argc, char **argv)
 {
-	int stats = 0, tcx = 0, first = 1, prog_fd, i, n = 0;
+	int stats = 0, tcx = 0, own = 0, first = 1, prog_fd, i, n = 0;
 
 	if (argc == 2 && !strcmp(argv[1], "-V")) {
 		puts("floor");
@@ -442,15 +452,21 @@ int main(int argc, char **argv)
 		printf("%d\n", n);
 		return 0;
 	}
-	if (argc > 1 && (!strcmp(argv[1], "-s") || !strcmp(argv[1], "-x"))) {
+	if (argc > 1 && (!strcmp(argv[1], "-s") || !strcmp(argv[1], "-x") ||
+			 !strcmp(argv[1], "-m"))) {
 		stats = argv[1][1] == 's';
 		tcx = argv[1][1] == 'x';
+		own = argv[1][1] == 'm';
 		first = 2;
 	}
 	if (first >= argc) {
-		fputs("usage: floor [-s|-x] DEV... | floor -X DEV... | "
+		fputs("usage: floor [-s|-x|-m] DEV... | floor -X DEV... | "
 		      "floor -D DEV [DIR] | floor -P | floor -V\n", stderr);
 		return 2;
+	}
+	if (own) {
+		attach_all(-1, argv + first, argc - first);
+		return 0;
 	}
 	create_maps();
 	prog_fd = load_prog(stats);

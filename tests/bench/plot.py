@@ -34,13 +34,17 @@ def color(name):
     return "tab:red" if name.startswith("tcsteer") else "tab:blue"
 
 
-ATTACH_TITLES = {"steer": "steering program as shipped (16384-slot tables)",
+ATTACH_TITLES = {"steer": "steering program as shipped, fresh interface "
+                          "and state",
+                 "kept": "the same, where only the clsact qdisc was removed "
+                         "(tcsteer's state kept)",
                  "small": "same instructions, 256-slot tables (what-if)",
                  "empty": "empty program (no maps)"}
 
 
 def plot_attach(attach, out):
-    sets = [k for k in ("steer", "small", "empty") if k in attach["sets"]]
+    sets = [k for k in ("steer", "kept", "small", "empty")
+            if k in attach["sets"]]
     if not sets:
         return False
     fig, axes = plt.subplots(len(sets), 1, figsize=(8, 3.2 * len(sets)),
@@ -59,7 +63,7 @@ def plot_attach(attach, out):
                      fontsize=10)
         ax.grid(axis="x", alpha=0.3)
         ax.set_xlim(left=0)
-    axes[-1][0].set_xlabel("load + attach on one fresh interface, whole "
+    axes[-1][0].set_xlabel("load + attach on one interface, whole "
                            "process (ms; box: quartiles, whiskers: 1.5 IQR)")
     fig.tight_layout()
     fig.savefig(out, dpi=110)
@@ -137,8 +141,10 @@ def plot_where(profile, out):
 MANY_STYLE = {
     "tcsteer apply": ("tab:red", "-", 2.5),
     "tcsteer apply, one table": ("darkred", "--", 2.5),
+    "tcsteer apply, object, one table": ("darkred", ":", 2.5),
     "tcsteer loop": ("salmon", "-", 1.5),
     "floor": ("black", "-", 1.2),
+    "floor (table per device)": ("black", "-.", 1.2),
     "floor (tcx)": ("grey", "--", 1.2),
     "libbpf": ("tab:green", "-", 1.2),
     "tc -batch": ("tab:blue", "-", 1.2),
@@ -154,15 +160,16 @@ def plot_many(many, out):
         ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
                 label=name, color=c, linestyle=ls, linewidth=lw)
     ns = sorted({int(n) for by_n in many["results"].values() for n in by_n})
-    one = many["results"].get("tcsteer apply", {}).get("1")
-    if one:
-        # The goal is the cost of each interface beyond the first.
-        base = 1e3 * one["median"]
-        ax.plot(ns, [base + (n - 1) * 0.010 for n in ns], color="black",
-                linestyle=":", label="goal: tcsteer at N=1 + 10 us per "
-                "further interface")
+    floor = many["results"].get("floor", {})
+    if floor:
+        # Issue 10's goal: one table for all, at most 1.3x the floor.
+        pts = sorted((int(n), 1.3e3 * v["median"]) for n, v in floor.items())
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], color="black",
+                linestyle=":", label="goal: 1.3x the floor")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xticks(ns)
+    ax.set_xticklabels([str(n) for n in ns])
     ax.set_xlabel("interfaces attached in one invocation")
     ax.set_ylabel("wall time (ms, median)")
     ax.set_title("Attaching to many interfaces")
