@@ -121,8 +121,8 @@ static void find_current(struct hook_scan *hs)
 	}
 }
 
-int hook_scan(struct state *s, struct tc_conn *conn, int ifindex, enum hook h,
-	      struct hook_scan *out, struct errmsg *err)
+static int scan_now(struct state *s, struct tc_conn *conn, int ifindex, enum hook h,
+		    struct hook_scan *out, struct errmsg *err)
 {
 	int r;
 
@@ -142,6 +142,69 @@ int hook_scan(struct state *s, struct tc_conn *conn, int ifindex, enum hook h,
 	}
 	mark_ours(s, out);
 	find_current(out);
+	return 0;
+}
+
+/* The last scan, while nothing has changed since: a batch notes each hook
+ * for its undo and then acts on it, two scans of one state back to back.
+ * Nothing changed means: no request but dumps on the connection, no
+ * record written or removed, the same opening of the state (under the
+ * lock, which keeps other tcsteers out). */
+static struct {
+	struct hook_scan hs;
+	const struct state *s;
+	unsigned long serial, changes;
+	const struct tc_conn *conn;
+	unsigned long tc_changes;
+	bool valid;
+} s_last;
+
+void hook_scan_forget(void)
+{
+	if (s_last.valid)
+		hook_scan_free(&s_last.hs);
+	s_last.valid = false;
+}
+
+static bool copy_scan(struct hook_scan *to, const struct hook_scan *from)
+{
+	*to = *from;
+	to->f = malloc((from->n ? from->n : 1) * sizeof(*to->f));
+	to->ours = malloc((from->n ? from->n : 1) * sizeof(*to->ours));
+	if (!to->f || !to->ours) {
+		hook_scan_free(to);
+		return false;
+	}
+	memcpy(to->f, from->f, from->n * sizeof(*to->f));
+	memcpy(to->ours, from->ours, from->n * sizeof(*to->ours));
+	return true;
+}
+
+static bool last_is(const struct state *s, const struct tc_conn *conn, int ifindex,
+		    enum hook h)
+{
+	return s_last.valid && s_last.hs.ifindex == ifindex && s_last.hs.hook == h &&
+	       s_last.s == s && s_last.serial == s->serial && s_last.changes == s->changes &&
+	       s_last.conn == conn && s_last.tc_changes == tc_conn_changes(conn);
+}
+
+int hook_scan(struct state *s, struct tc_conn *conn, int ifindex, enum hook h,
+	      struct hook_scan *out, struct errmsg *err)
+{
+	int r;
+
+	if (last_is(s, conn, ifindex, h) && copy_scan(out, &s_last.hs))
+		return 0;
+	hook_scan_forget();
+	r = scan_now(s, conn, ifindex, h, out, err);
+	if (r || s->lock_fd < 0 || !copy_scan(&s_last.hs, out))
+		return r;
+	s_last.s = s;
+	s_last.serial = s->serial;
+	s_last.changes = s->changes;
+	s_last.conn = conn;
+	s_last.tc_changes = tc_conn_changes(conn);
+	s_last.valid = true;
 	return 0;
 }
 

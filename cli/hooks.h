@@ -30,9 +30,14 @@ struct hook_scan {
 
 uint32_t hook_parent(enum hook h);
 
+/* What is on the hook now. Under the lock, the last scan is answered again
+ * while nothing changed: no request but dumps on conn, no record changed
+ * (state_changed()); whatever changes a hook another way (a TCX link, ...)
+ * calls hook_scan_forget(). */
 int hook_scan(struct state *s, struct tc_conn *conn, int ifindex, enum hook h,
 	      struct hook_scan *out, struct errmsg *err);
 void hook_scan_free(struct hook_scan *hs);
+void hook_scan_forget(void);
 
 /* An fd of tcsteer's program id on the hook: through the record's pin when
  * it is the recorded one (no privilege needed), else by id. */

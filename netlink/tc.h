@@ -64,6 +64,10 @@ int tc_conn_ifindex(struct tc_conn *c, const char *name);
 /* ... and by ifindex: 0 and its name (IF_NAMESIZE bytes), or -ENODEV. */
 int tc_conn_ifname(struct tc_conn *c, int ifindex, char *name);
 
+/* How many requests that may change something (all but RTM_GET*) were
+ * sent on the connection: what a caller keeping a dump checks. */
+unsigned long tc_conn_changes(const struct tc_conn *c);
+
 /* Next sequence number for a request built by the caller. */
 uint32_t tc_conn_next_seq(struct tc_conn *c);
 

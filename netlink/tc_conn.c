@@ -24,6 +24,7 @@
 struct tc_conn {
 	struct mnl_socket *nl;
 	uint32_t seq;
+	unsigned long changes;  /* requests sent that may change something */
 	/* An answer was abandoned midway (local error): its remaining
 	 * messages are still queued and must not be taken for the next
 	 * request's answer. */
@@ -120,6 +121,11 @@ void tc_conn_close(struct tc_conn *c)
 int tc_conn_fd(const struct tc_conn *c)
 {
 	return mnl_socket_get_fd(c->nl);
+}
+
+unsigned long tc_conn_changes(const struct tc_conn *c)
+{
+	return c->changes;
 }
 
 uint32_t tc_conn_next_seq(struct tc_conn *c)
@@ -361,6 +367,9 @@ static int talk(struct tc_conn *c, struct nlmsghdr *nlh, struct talk *t,
 		nlh->nlmsg_seq = tc_conn_next_seq(c);
 	if (!is_dump(nlh)) /* the ACK is how we know the answer is over */
 		nlh->nlmsg_flags |= NLM_F_ACK;
+	/* RTM_NEW*, RTM_DEL*, RTM_SET*: everything but the RTM_GET*s. */
+	if (nlh->nlmsg_type < RTM_BASE || (nlh->nlmsg_type & 3) != 2)
+		c->changes++;
 	ret = send_request(c, nlh, err);
 	if (ret < 0)
 		return ret;

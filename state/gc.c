@@ -230,6 +230,7 @@ static void remove_reported(struct gc *g, enum gc_kind kind, const char *what,
 	if (state_remove_tree(path))
 		return;
 	table_owners_forget(g->s);
+	state_changed(g->s);
 	g->removed++;
 	if (g->report)
 		g->report(kind, what, path, true, g->data);

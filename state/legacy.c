@@ -170,6 +170,7 @@ int legacy_adopt_hook(struct state *s, const char *dev, int ifindex, enum hook h
 	    state_path(s, new, sizeof(new), "%s/prog_%s", devdir, hook_name(h)) ||
 	    rename(old, new))
 		return 0;
+	state_changed(s);
 	prog_fd = record_open(s, ifindex, h, NULL);
 	if (prog_fd < 0)
 		return 1;

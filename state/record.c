@@ -107,6 +107,7 @@ int record_write(struct state *s, int ifindex, enum hook h, int prog_fd,
 
 	if (!state_can_pin(s))
 		return 0;
+	state_changed(s);
 	snprintf(dir, sizeof(dir), "if%d", ifindex);
 	r = state_make_dir(s, dir, &made, err);
 	if (r)
@@ -144,6 +145,7 @@ void record_keep_old(struct state *s, int ifindex, enum hook h)
 		return;
 	if (s->no_old == record_key(ifindex, h))
 		s->no_old = 0;
+	state_changed(s);
 	fd = bpf_sys_obj_get(path, 0, NULL);
 	if (fd < 0)
 		return;
@@ -157,8 +159,8 @@ void record_drop_old(struct state *s, int ifindex, enum hook h)
 	char old[STATE_PATH_MAX];
 
 	if (s->root.found && s->no_old != record_key(ifindex, h) &&
-	    !record_path(s, old, sizeof(old), ifindex, h, "_old"))
-		unlink(old);
+	    !record_path(s, old, sizeof(old), ifindex, h, "_old") && !unlink(old))
+		state_changed(s);
 }
 
 int record_remove(struct state *s, int ifindex, enum hook h, struct errmsg *err)
@@ -167,6 +169,7 @@ int record_remove(struct state *s, int ifindex, enum hook h, struct errmsg *err)
 
 	if (!s->root.found || record_path(s, path, sizeof(path), ifindex, h, ""))
 		return 0;
+	state_changed(s);
 	if (unlink(path) && errno != ENOENT)
 		return errmsg_set(err, errno, "cannot remove %s: %s", path, strerror(errno));
 	/* The device's directory goes with its last record. */

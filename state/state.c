@@ -18,7 +18,10 @@ int state_open(struct state *s, int sock_fd, enum state_mode mode,
 	char id[32];
 	int r;
 
+	static unsigned long opened;
+
 	memset(s, 0, sizeof(*s));
+	s->serial = ++opened;
 	s->lock_fd = -1;
 	s->by_id = -1;
 	s->root.fd = -1;

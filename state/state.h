@@ -68,6 +68,10 @@ struct state {
 	 * locked process when first asked for; NULL until then. */
 	struct table_owner *owners;
 	size_t nowners, owners_cap;
+	/* This opening of the state (unique in the process), and how many
+	 * times its records changed since: what a caller that keeps what it
+	 * read (cli/hooks.c) checks before using it again. */
+	unsigned long serial, changes;
 	int lock_fd;                    /* -1: not locked */
 	bool writable;                  /* opened with STATE_WRITE */
 	int by_id;                      /* -1 not known yet, 0 no, 1 programs and
@@ -100,6 +104,12 @@ int state_mkdir(struct state *s, const char *rel, struct errmsg *err);
 /* The same; *made (may be NULL) says whether the directory asked for
  * (rel, or the namespace's) was created now, i.e. is empty. */
 int state_make_dir(struct state *s, const char *rel, bool *made, struct errmsg *err);
+
+/* A record was written, moved or removed. */
+static inline void state_changed(struct state *s)
+{
+	s->changes++;
+}
 
 /* Nothing is pinned in this namespace's directory: it was created by
  * this process, which has created nothing in it since. */
