@@ -44,7 +44,7 @@ FULL = {"attach_sets": (("steer", 30), ("kept", 30), ("small", 20),
         "start_runs": 50, "strace_runs": 3, "perf_runs": 20,
         "profile_peers": None,
         "many_sizes": (1, 16, 64, 256),
-        "many_runs": {1: 5, 16: 5, 64: 5, 256: 3}, "rss_runs": 3,
+        "many_runs": {1: 9, 16: 9, 64: 9, 256: 5}, "rss_runs": 3,
         "dp_args": [], "e2e_rounds": 6}
 SMOKE = {"attach_sets": (("steer", 2), ("kept", 2)), "attach_warmup": 0,
          "attach_rounds": 1,
@@ -403,19 +403,23 @@ def section_many(ctx):
         for n in sizes:
             devs = all_devs[:n]
             cmds = many_commands(ctx, devs)
-            for name, argv in cmds.items():
-                times = []
-                for i in range(runs[n]):
-                    def prepare():
-                        many_clean(ctx, devs)
-                        settle_percpu(ctx, baseline)
-                    times.append(time_once(argv, prepare))
+
+            def prepare():
+                many_clean(ctx, devs)
+                settle_percpu(ctx, baseline)
+            # Interleaved: run i of every peer, then run i+1 of every
+            # peer, so that a slow spell of a shared machine lands on all.
+            times = {name: [] for name in cmds}
+            for i in range(runs[n]):
+                for name, argv in cmds.items():
+                    times[name].append(time_once(argv, prepare))
                     if i == 0 and many_attached(ctx, name, devs) != n:
                         raise BenchError("many: %s did not attach to all %d"
                                          % (name, n))
+            for name in cmds:
                 out["results"].setdefault(name, {})[str(n)] = \
-                    dict(summary(times), times=times)
-                log("many: %-26s N=%-4d %8.1f ms" %
+                    dict(summary(times[name]), times=times[name])
+                log("many: %-34s N=%-4d %8.1f ms" %
                     (name, n, 1e3 * out["results"][name][str(n)]["median"]))
         # Where a batch's time goes: strace of tcsteer apply and of the
         # floor on the largest size that keeps strace's slowdown short.
