@@ -347,7 +347,8 @@ static int load(const struct cmd *c, struct program *p, struct state *s,
 	if (r)
 		return r;
 	p->id = info.id;
-	vlog("loaded %s: fd %d, id %u", p->spec->name, p->lo.prog_fd, p->id);
+	if (!p->lo.reused_id)
+		vlog("loaded %s: fd %d, id %u", p->spec->name, p->lo.prog_fd, p->id);
 	return 0;
 }
 
