@@ -189,6 +189,8 @@ int run_batch(const char *path, struct errmsg *err)
 		return r;
 	}
 	catch_stops(true);
+	if (b.n > 1)
+		session_many();
 	for (i = 0; !r && i < b.n; i++) {
 		if (g_stop)
 			die_of(g_stop, &b, i);

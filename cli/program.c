@@ -341,8 +341,8 @@ static int load(const struct cmd *c, struct program *p, struct state *s,
 	else if (!r)
 		r = bpf_sys_prog_get_info(p->lo.prog_fd, &info, err);
 	/* No table directory is left that holds nothing. */
-	if (lp.dir_made && (r || !uses_table(p, false)))
-		rmdir(lp.pin_dir);
+	if (lp.dir_made && (r || !uses_table(p, false)) && !rmdir(lp.pin_dir))
+		state_gone(s, strrchr(lp.pin_dir, '/') + 1);
 	plan_done(&lp);
 	if (r)
 		return r;

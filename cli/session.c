@@ -12,6 +12,7 @@ static struct tc_conn *s_conn;
 static struct state s_state;
 static bool s_state_open;
 static enum state_mode s_mode;
+static bool s_many;
 static uint32_t *s_release;
 static size_t s_nrelease, s_caprelease;
 
@@ -46,6 +47,8 @@ int session_state(enum state_mode mode, struct state **out, struct errmsg *err)
 	if (r)
 		return r;
 	s_state.note = note;
+	if (s_many)
+		state_list_dir(&s_state);
 	s_state_open = true;
 	s_mode = mode;
 	return 0;
@@ -55,6 +58,13 @@ int session_open(enum state_mode mode, struct tc_conn **conn, struct state **st,
 		 struct errmsg *err)
 {
 	return session_conn(conn, err) ?: session_state(mode, st, err);
+}
+
+void session_many(void)
+{
+	s_many = true;
+	if (s_state_open)
+		state_list_dir(&s_state);
 }
 
 void session_release_prog(uint32_t id)

@@ -22,6 +22,10 @@ int session_state(enum state_mode mode, struct state **out, struct errmsg *err);
 int session_open(enum state_mode mode, struct tc_conn **conn, struct state **st,
 		 struct errmsg *err);
 
+/* Many commands will run (a batch): the state reads its directory once
+ * instead of looking up each record and table that is not there. */
+void session_many(void);
+
 /* Unpin what was kept for program id (its tail-call tables) when the
  * process ends, unless a record names it then: a batch that rolls back may
  * put the program back. */

@@ -231,6 +231,7 @@ static void remove_reported(struct gc *g, enum gc_kind kind, const char *what,
 		return;
 	table_owners_forget(g->s);
 	state_changed(g->s);
+	state_gone(g->s, NULL);
 	g->removed++;
 	if (g->report)
 		g->report(kind, what, path, true, g->data);
@@ -374,7 +375,10 @@ int state_gc(struct state *s, gc_report_fn report, void *data, char *notes,
 	gc_devices(&g);
 	gc_programs_and_tables(&g);
 	/* The namespace's own directory, once nothing is left in it. */
-	rmdir(s->dir);
+	if (!rmdir(s->dir)) {
+		s->dir_made = false;
+		state_gone(s, NULL);
+	}
 	legacy_each_dir(s, report_legacy, &g);
 	return g.removed;
 }

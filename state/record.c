@@ -16,6 +16,14 @@ static int record_key(int ifindex, enum hook h)
 	return ifindex * 2 + (int)h + 1;
 }
 
+static bool dev_dir_may_exist(struct state *s, int ifindex)
+{
+	char dir[32];
+
+	snprintf(dir, sizeof(dir), "if%d", ifindex);
+	return state_may_exist(s, dir);
+}
+
 static int record_path(const struct state *s, char *out, size_t len, int ifindex,
 		       enum hook h, const char *suffix)
 {
@@ -50,7 +58,7 @@ static int read_suffix(struct state *s, int ifindex, enum hook h, const char *su
 	int r;
 
 	*prog_id = 0;
-	if (!s->root.found || state_empty(s) ||
+	if (!s->root.found || !dev_dir_may_exist(s, ifindex) ||
 	    record_path(s, path, sizeof(path), ifindex, h, suffix))
 		return 0;
 	if (*suffix && s->no_old == record_key(ifindex, h))
@@ -77,7 +85,7 @@ int record_open(struct state *s, int ifindex, enum hook h, struct errmsg *err)
 	char path[STATE_PATH_MAX];
 	int fd;
 
-	if (!s->root.found || state_empty(s) ||
+	if (!s->root.found || !dev_dir_may_exist(s, ifindex) ||
 	    record_path(s, path, sizeof(path), ifindex, h, ""))
 		return -ENOENT;
 	fd = bpf_sys_obj_get(path, 0, NULL);
@@ -173,8 +181,8 @@ int record_remove(struct state *s, int ifindex, enum hook h, struct errmsg *err)
 	if (unlink(path) && errno != ENOENT)
 		return errmsg_set(err, errno, "cannot remove %s: %s", path, strerror(errno));
 	/* The device's directory goes with its last record. */
-	if (!state_path(s, path, sizeof(path), "if%d", ifindex))
-		rmdir(path);
+	if (!state_path(s, path, sizeof(path), "if%d", ifindex) && !rmdir(path))
+		state_gone(s, strrchr(path, '/') + 1);
 	return 0;
 }
 
@@ -277,6 +285,8 @@ void record_release_prog(struct state *s, uint32_t prog_id)
 
 	if (!s->root.found || !prog_id || recorded_anywhere(s, prog_id))
 		return;
-	if (!state_path(s, path, sizeof(path), "prog%u", prog_id))
+	if (!state_path(s, path, sizeof(path), "prog%u", prog_id)) {
 		state_remove_tree(path);
+		state_gone(s, strrchr(path, '/') + 1);
+	}
 }

@@ -81,6 +81,7 @@ int state_prepare_pins(struct state *s, struct errmsg *err)
 
 void state_close(struct state *s)
 {
+	state_gone(s, NULL);
 	free(s->owners);
 	s->owners = NULL;
 	s->nowners = s->owners_cap = 0;
@@ -137,6 +138,83 @@ static int make_ns_dir(struct state *s, bool *made)
 	return r ? r : make(s->dir, made);
 }
 
+/* ---- the names in the directory ------------------------------------------ */
+
+static void add_entry(struct state *s, const char *rel)
+{
+	size_t len = strcspn(rel, "/");
+
+	if (!s->entries_read || len >= sizeof(s->entries[0]))
+		return;
+	if (s->nentries == s->entries_cap) {
+		size_t cap = s->entries_cap ? 2 * s->entries_cap : 64;
+		char (*grown)[32] = realloc(s->entries, cap * sizeof(*grown));
+
+		if (!grown) {
+			state_gone(s, NULL);
+			return;
+		}
+		s->entries = grown;
+		s->entries_cap = cap;
+	}
+	memcpy(s->entries[s->nentries], rel, len);
+	s->entries[s->nentries++][len] = '\0';
+}
+
+static void read_entries(struct state *s)
+{
+	struct dirent *de;
+	DIR *d = opendir(s->dir);
+
+	s->entries_read = true;
+	s->nentries = 0;
+	while (d && s->entries_read && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			add_entry(s, de->d_name);
+	if (d)
+		closedir(d);
+	else if (errno != ENOENT)
+		state_gone(s, NULL); /* cannot tell: look each up */
+}
+
+bool state_may_exist(struct state *s, const char *rel)
+{
+	size_t len = strcspn(rel, "/"), i;
+
+	if (state_empty(s))
+		return false;
+	if (!s->list_dir || s->lock_fd < 0)
+		return true;
+	if (!s->entries_read)
+		read_entries(s);
+	if (!s->entries_read)
+		return true;
+	for (i = 0; i < s->nentries; i++)
+		if (strlen(s->entries[i]) == len && !memcmp(s->entries[i], rel, len))
+			return true;
+	return false;
+}
+
+void state_gone(struct state *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && s->entries_read && i < s->nentries; i++)
+		if (!strcmp(s->entries[i], name)) {
+			memmove(s->entries[i], s->entries[i + 1],
+				(s->nentries - i - 1) * sizeof(s->entries[0]));
+			s->nentries--;
+			return;
+		}
+	if (name)
+		return;
+	free(s->entries);
+	s->entries = NULL;
+	s->nentries = s->entries_cap = 0;
+	s->entries_read = false;
+	/* Read again at the next lookup only if still wanted. */
+}
+
 int state_mkdir(struct state *s, const char *rel, struct errmsg *err)
 {
 	return state_make_dir(s, rel, NULL, err);
@@ -172,6 +250,8 @@ int state_make_dir(struct state *s, const char *rel, bool *made, struct errmsg *
 	if (rel)
 		r = make(path, &now);
 out:
+	if (!r && now && rel)
+		add_entry(s, rel);
 	if (made)
 		*made = !r && now;
 	if (r)

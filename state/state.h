@@ -64,6 +64,15 @@ struct state {
 	/* The hook (record_key()) known to have no _old record: looked for
 	 * in vain, or its if<N>/ made by this process. 0 if none. */
 	int no_old;
+	/* The names in dir (if<N>, table-<name>, prog<id>), read once when
+	 * state_list_dir() asked for it, kept up to date by this process
+	 * (under the lock), dropped by anything that removes one: what
+	 * says, without a lookup each, that a record or table is not there
+	 * (a batch attaching to many new devices). */
+	bool list_dir;
+	char (*entries)[32];
+	size_t nentries, entries_cap;
+	bool entries_read;
 	/* The owner device of every pinned table (table.h), read once per
 	 * locked process when first asked for; NULL until then. */
 	struct table_owner *owners;
@@ -110,6 +119,21 @@ static inline void state_changed(struct state *s)
 {
 	s->changes++;
 }
+
+/* Keep the names in this namespace's directory (read once, at the first
+ * lookup): for commands that look up many records and tables. */
+static inline void state_list_dir(struct state *s)
+{
+	s->list_dir = true;
+}
+
+/* Could "<dir>/<rel>" exist? false when its first component is known not
+ * to be in the directory. */
+bool state_may_exist(struct state *s, const char *rel);
+
+/* "<dir>/<name>" (a directory of its own) was removed, or something was
+ * removed from the directory that this process did not follow (NULL). */
+void state_gone(struct state *s, const char *name);
 
 /* Nothing is pinned in this namespace's directory: it was created by
  * this process, which has created nothing in it since. */

@@ -153,7 +153,8 @@ int table_open_pinned(struct state *s, const char *name, struct steer_table *t,
 	int fd, r;
 
 	table_init(t, name);
-	if (!s->root.found || state_empty(s) || table_dir(s, name, dir, sizeof(dir)))
+	if (!s->root.found || table_dir(s, name, dir, sizeof(dir)) ||
+	    !state_may_exist(s, strrchr(dir, '/') + 1))
 		return -ENOENT;
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		r = open_pin(dir, maps[i], &fd);
@@ -231,7 +232,8 @@ int table_meta_open(struct state *s, const char *name, struct tcsteer_meta *m)
 	char dir[STATE_PATH_MAX];
 	int fd;
 
-	if (!s->root.found || state_empty(s) || table_dir(s, name, dir, sizeof(dir)))
+	if (!s->root.found || table_dir(s, name, dir, sizeof(dir)) ||
+	    !state_may_exist(s, strrchr(dir, '/') + 1))
 		return -ENOENT;
 	if (open_pin(dir, META_MAP_NAME, &fd) < 0)
 		return -ENOENT;
@@ -365,6 +367,7 @@ int table_unpin(struct state *s, const char *name, struct errmsg *err)
 	if (!s->root.found || table_dir(s, name, dir, sizeof(dir)))
 		return 0;
 	r = state_remove_tree(dir);
+	state_gone(s, strrchr(dir, '/') + 1);
 	table_owners_forget(s);
 	if (r)
 		return errmsg_set(err, -r, "cannot remove %s: %s", dir, strerror(-r));
