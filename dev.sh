@@ -19,6 +19,7 @@ PACKAGES=(
 	libmnl-dev                      # the only runtime library besides libc
 	libcmocka-dev libelf-dev        # unit tests; libelf is the parser's oracle
 	iproute2 iputils-ping tcpdump strace socat netcat-openbsd util-linux
+	ethtool                         # MTU test: segmentation offloads off
 	bpftool                         # tests only: reads and fills maps as an oracle
 	libcap2-bin python3 python3-yaml
 	golang-go golang-github-vishvananda-netlink-dev # the Go reference
