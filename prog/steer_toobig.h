@@ -97,6 +97,11 @@ static __always_inline __s64 toobig_sum(struct __sk_buff *skb, __u32 off,
 	__u32 rest = len & (TOOBIG_CHUNK - 1);
 	int i;
 
+	/* Without CAP_PERFMON the verifier wants every byte a helper may
+	 * read initialised, and it cannot tell that bpf_skb_load_bytes()
+	 * wrote the `rest` bytes that bpf_csum_diff() reads. */
+	__builtin_memset(buf, 0, sizeof(buf));
+
 	for (i = 0; i < TOOBIG_CHUNKS && len >= TOOBIG_CHUNK; i++) {
 		if (bpf_skb_load_bytes(skb, off, buf, TOOBIG_CHUNK))
 			return -1;
