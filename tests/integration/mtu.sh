@@ -148,7 +148,7 @@ capture() {
 	local name=$1 ns=$2 dev=$3
 	shift 3
 	# nsenter itself, not the in_ns function: $! must be tcpdump's pid.
-	nsenter --net="/run/netns/$ns" tcpdump -i "$dev" -n -s 96 -U \
+	nsenter --net="/run/netns/$ns" tcpdump -i "$dev" --immediate-mode -n -s 96 -U \
 		-w "$WORK/$name.pcap" "$@" 2>"$WORK/$name.err" &
 	CAPS+=($!)
 	PIDS+=($!)
@@ -179,6 +179,19 @@ prog_id() {
 counter() {
 	python3 "$TCSTEER_SRC/tests/integration/steer_counters.py" "$(prog_id)" |
 		awk -v p="$1" -v f="$2" '$1 == p { for (i = 1; i < NF; i++) if ($i == f) print $(i + 1) }'
+}
+
+# udp_dstopts SIZE: one UDP datagram of SIZE bytes from the IPv6 VIP to
+# the client, with a destination options header (PadN).
+udp_dstopts() {
+	in_ns "$S" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 5002))
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, bytes([0, 0, 1, 4, 0, 0, 0, 0]))
+s.sendto(b"x" * int(sys.argv[3]), (sys.argv[2], 9))
+' "$VIP6" "$CLIENT6" "$1"
+	sleep 0.2
 }
 
 # ---- tcsteer ------------------------------------------------------------
@@ -224,6 +237,15 @@ TS[bulk4]=$(bulk 4)
 TS[bulkmtu4]=$(route_mtu 4)
 TS[bulk6]=$(bulk 6)
 TS[bulkmtu6]=$(route_mtu 6)
+# IPv6 extension headers: fragment headers (replies of 3048 bytes), and
+# destination options from a UDP socket; one of those too big gets its
+# packet-too-big (quoting the options) and the socket's path MTU drops.
+pings 6 dont 3000 >/dev/null
+udp_dstopts 100
+ip -n "$S" -6 route flush cache
+udp_dstopts 1400
+TS[dstoptsmtu]=$(route_mtu 6)
+udp_dstopts 1400
 stop_captures
 TS[toobig4]=$(counter "$VIP4/32" toobig)
 TS[toobig6]=$(counter "$VIP6/128" toobig)
@@ -257,6 +279,15 @@ n=$(frames router "src $VIP4 and ip[6:2] & 0x1fff != 0" | wc -l)
 check "the later fragments of the IPv4 replies were steered ($n)" test "$n" -ge 3
 n=$(frames router "src $VIP4 and ip[6] & 0x20 != 0" | wc -l)
 check "and their first fragments ($n)" test "$n" -ge 3
+n=$(frames router "src $VIP6 and ip6[6] == 44" | wc -l)
+check "the IPv6 replies' fragments (fragment header) were steered ($n)" test "$n" -ge 6
+n=$(frames router "src $VIP6 and ip6[6] == 60" | wc -l)
+check "a datagram with destination options was steered ($n)" test "$n" -ge 1
+check "one too big got its packet too big: the socket's path MTU is ${TS[dstoptsmtu]}" \
+	test "${TS[dstoptsmtu]}" = 1400
+# Linux puts the options in front of the fragment header of each fragment.
+n=$(frames router "src $VIP6 and ip6[6] == 60 and ip6[40] == 44" | wc -l)
+check "the next one went in fragments, each with the options ($n)" test "$n" -ge 2
 # The stack's own receive counter of "fragmentation needed": the errors the
 # program made went in.
 n=$(in_ns "$S" awk '$1 == "Icmp:" && $2 ~ /^[0-9]+$/ { print $5 }' /proc/net/snmp)
