@@ -197,8 +197,8 @@ s.sendto(b"x" * int(sys.argv[3]), (sys.argv[2], 9))
 # ---- tcsteer ------------------------------------------------------------
 
 check "attach" ts attach dev "$PRI"
-check "route add $VIP4" ts route add "$VIP4/32" via "$NH4" dev "$SEC"
-check "route add $VIP6" ts route add "$VIP6/128" via "$NH6" dev "$SEC"
+check "route add $VIP4" ts route add "$VIP4/32" via "$NH4" dev "$SEC" table "$PRI"
+check "route add $VIP6" ts route add "$VIP6/128" via "$NH6" dev "$SEC" table "$PRI"
 in_ns "$S" ping -c 1 -W 1 -q "$NH4" >/dev/null || true
 in_ns "$S" ping -6 -c 1 -W 1 -q "$NH6" >/dev/null || true
 
@@ -295,8 +295,8 @@ check "the server's stack received the errors (Icmp InDestUnreachs $n)" test "$n
 n=$(in_ns "$S" awk '$1 == "Icmp6InPktTooBigs" { print $2 }' /proc/net/snmp6)
 check "and the packet-too-bigs (Icmp6InPktTooBigs $n)" test "$n" -ge 1
 
-check "route del $VIP4" ts route del "$VIP4/32"
-check "route del $VIP6" ts route del "$VIP6/128"
+check "route del $VIP4" ts route del "$VIP4/32" table "$PRI"
+check "route del $VIP6" ts route del "$VIP6/128" table "$PRI"
 check "detach" ts detach dev "$PRI"
 
 # ---- source policy routing, the same probes -------------------------------
