@@ -51,6 +51,7 @@
 #include "embedded.h"
 #include "load.h"
 #include "object.h"
+#include "probe.h"
 #include "steer_maps.h"
 
 #define BPFFS "/sys/fs/bpf"
@@ -1266,6 +1267,15 @@ static void test_compat_program(void **state)
 	assert_int_equal(counter(31).toobig, 0);
 }
 
+/* What the CLI asks before it picks `steer` (this kernel has
+ * bpf_check_mtu(): 6.18) or `steer_compat`. */
+static void test_probe_check_mtu(void **state)
+{
+	struct errmsg err = { 0 };
+
+	assert_int_equal(probe_check_mtu(&err), 1);
+}
+
 /* The object's first program is `steer` (what a loader picks without a
  * name), and the sizes of both, for the record (docs/design.md). */
 static void test_program_order_and_size(void **state)
@@ -1310,6 +1320,7 @@ int main(void)
 		T(test_gone_device_passes),
 		T(test_gso_fits),
 		T(test_compat_program),
+		T(test_probe_check_mtu),
 		T(test_program_order_and_size),
 	};
 #undef T
