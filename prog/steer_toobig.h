@@ -204,7 +204,7 @@ static __always_inline bool icmp4_is_error(__u8 type)
 	       type == ICMP_TIME_EXCEEDED || type == ICMP_PARAMETERPROB;
 }
 
-static __noinline int steer_toobig4(struct __sk_buff *skb,
+static __always_inline int steer_toobig4(struct __sk_buff *skb,
 				    const struct steer_route *route,
 				    __u32 mtu)
 {
@@ -296,7 +296,7 @@ static __always_inline bool icmp6_is_error(struct __sk_buff *skb, __u8 next)
 	return false;
 }
 
-static __noinline int steer_toobig6(struct __sk_buff *skb,
+static __always_inline int steer_toobig6(struct __sk_buff *skb,
 				    const struct steer_route *route,
 				    __u32 mtu)
 {
