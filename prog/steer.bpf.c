@@ -23,8 +23,8 @@
  *
  * Two programs, one code: `steer` (kernel >= 5.12, bpf_check_mtu()) and
  * `steer_compat` (5.10 and 5.11: no MTU check, no gone-device check; what
- * tcsteer 0.1 did). A loader tries `steer` first and loads `steer_compat`
- * when the verifier does not know bpf_check_mtu().
+ * tcsteer 0.1 did). A loader asks probe_check_mtu() (loader/probe.h) and
+ * loads `steer_compat` where the kernel lacks the helper.
  *
  * This is the hot path of every packet leaving the interface: one LPM
  * lookup, one per-CPU counter lookup, one MTU check, no loops. */
