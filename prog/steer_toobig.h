@@ -86,23 +86,24 @@ static __always_inline __sum16 toobig_fold(__s64 sum)
 	return (__sum16)~s;
 }
 
-/* The one's complement sum of len bytes (a multiple of 4, at most
+/* The one's complement sum of len bytes (a multiple of 4, from 4 to
  * TOOBIG_QUOTE6_MAX) of the packet from off, added to seed. Negative if
- * the packet is shorter. Whole chunks first, then the rest: both sizes are
- * bounded in ways the verifier follows (a constant, a mask). */
+ * the packet is shorter. Whole chunks first, then the rest (1 to
+ * TOOBIG_CHUNK bytes): both sizes are bounded in ways every verifier since
+ * 5.12 follows, a constant and a mask plus one (6.1's does not learn
+ * "not zero" from a test against 0). */
 static __always_inline __s64 toobig_sum(struct __sk_buff *skb, __u32 off,
 					__u32 len, __s64 seed)
 {
 	__u8 buf[TOOBIG_CHUNK];
-	__u32 rest = len & (TOOBIG_CHUNK - 1);
+	__u32 rest;
 	int i;
 
 	/* Without CAP_PERFMON the verifier wants every byte a helper may
 	 * read initialised, and it cannot tell that bpf_skb_load_bytes()
 	 * wrote the `rest` bytes that bpf_csum_diff() reads. */
 	__builtin_memset(buf, 0, sizeof(buf));
-
-	for (i = 0; i < TOOBIG_CHUNKS && len >= TOOBIG_CHUNK; i++) {
+	for (i = 0; i < TOOBIG_CHUNKS && len > TOOBIG_CHUNK; i++) {
 		if (bpf_skb_load_bytes(skb, off, buf, TOOBIG_CHUNK))
 			return -1;
 		seed = bpf_csum_diff(NULL, 0, (__be32 *)buf, TOOBIG_CHUNK,
@@ -112,8 +113,7 @@ static __always_inline __s64 toobig_sum(struct __sk_buff *skb, __u32 off,
 		off += TOOBIG_CHUNK;
 		len -= TOOBIG_CHUNK;
 	}
-	if (!rest)
-		return seed;
+	rest = ((len - 1) & (TOOBIG_CHUNK - 1)) + 1;
 	if (bpf_skb_load_bytes(skb, off, buf, rest))
 		return -1;
 	return bpf_csum_diff(NULL, 0, (__be32 *)buf, rest, (__u32)seed);
