@@ -82,7 +82,9 @@ static const void *payload_of(const struct nlmsghdr *nlh, size_t len,
 static bool put_gateway(struct nexthop_route *out, int family,
 			const void *addr, size_t n)
 {
-	if (n != addr_size(family))
+	size_t want = addr_size(family);
+
+	if (!want || n != want)
 		return false;
 	out->has_gateway = true;
 	out->gw_family = family;

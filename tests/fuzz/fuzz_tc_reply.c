@@ -11,6 +11,7 @@
  * returned, and also handed whole to the parsers (whose `len` argument
  * must bound every read). */
 #include <errno.h>
+#include <sys/socket.h>
 #include <libmnl/libmnl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,12 +72,19 @@ static void parse_nexthop_replies(const struct nlmsghdr *nlh, size_t len)
 	struct nexthop_addr a;
 	struct link_info l;
 
-	check_ret("nexthop_parse_route", nexthop_parse_route(nlh, len, &r));
-	if (r.gw_family && r.gw_family != AF_INET && r.gw_family != AF_INET6)
+	int ret;
+
+	/* What a successful parse promises (a failed one may leave out
+	 * partly filled). */
+	ret = nexthop_parse_route(nlh, len, &r);
+	check_ret("nexthop_parse_route", ret);
+	if (!ret && r.gw_family && r.gw_family != AF_INET &&
+	    r.gw_family != AF_INET6)
 		fuzz_contract_failed("nexthop_parse_route: gateway family %d",
 				     r.gw_family);
-	check_ret("nexthop_parse_addr", nexthop_parse_addr(nlh, len, &a));
-	if (a.prefixlen > 128)
+	ret = nexthop_parse_addr(nlh, len, &a);
+	check_ret("nexthop_parse_addr", ret);
+	if (!ret && a.prefixlen > (a.family == AF_INET ? 32 : 128))
 		fuzz_contract_failed("nexthop_parse_addr: prefix length %u",
 				     a.prefixlen);
 	check_ret("link_parse_msg", link_parse_msg(nlh, len, &l));

@@ -257,6 +257,14 @@ static void test_parse_route_damaged(void **state)
 	nlh = route_msg(&buf, AF_INET, RTN_UNICAST, 0);
 	mnl_attr_put(nlh, RTA_VIA, 1, gw);
 	assert_int_equal(parse_route(nlh, nlh->nlmsg_len, &r), -EBADMSG);
+	/* RTA_VIA of a family nobody knows, with no address (fuzzing). */
+	nlh = route_msg(&buf, AF_INET, RTN_UNICAST, 0);
+	{
+		uint16_t fam = 99;
+
+		mnl_attr_put(nlh, RTA_VIA, sizeof(fam), &fam);
+	}
+	assert_int_equal(parse_route(nlh, nlh->nlmsg_len, &r), -EBADMSG);
 	/* A 2-byte RTA_OIF. */
 	nlh = route_msg(&buf, AF_INET, RTN_UNICAST, 0);
 	mnl_attr_put_u16(nlh, RTA_OIF, 4);

@@ -905,7 +905,8 @@ static struct pkt ipv6_sized(const char *src, size_t l3len, uint8_t first,
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8:ffff::1", h + 24), 1);
 	put_eth(&p, ETH_P_IPV6);
 	put(&p, h, sizeof(h));
-	put(&p, ext, ext_len);
+	if (ext_len)
+		put(&p, ext, ext_len);
 	put(&p, l4, sizeof(l4));
 	put_pattern(&p, l3len - sizeof(h) - ext_len - sizeof(l4));
 	return p;
