@@ -60,7 +60,7 @@ run_tests() {
 # the lab and the compose check add no code path and stay in the plain
 # pass. TCSTEER_NO_ASAN=1 skips this pass.
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
-SANITIZE_TESTS=${SANITIZE_TESTS:-'^(test_.*|fuzz_.*|attach|errors|route|batch|faults|privilege|limits|netns|lifecycle|races|upgrade|nopins)$'}
+SANITIZE_TESTS=${SANITIZE_TESTS:-'^(test_.*|fuzz_.*|attach|errors|route|batch|faults|privilege|limits|netns|lifecycle|races|upgrade|nopins|tcx_cli|tcx_apply|tcx_state|tcx_shadow)$'}
 
 build_asan() {
 	CC=clang cmake -S . -B "$ASAN_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -301,9 +301,8 @@ static int tcx_needs_pins(const struct cmd *c, const struct state *s, struct err
 	if (state_can_pin(s))
 		return 0;
 	return errmsg_set(err, EROFS, "cannot attach to %s %s with tcx: a tcx link lasts "
-			  "only while it is pinned, and nothing pinned here outlives this "
-			  "process (%s); use mode clsact", c->dev, hook_name(c->hook),
-			  state_why_no_pins(s));
+			  "only while it is pinned, and %s; use mode clsact", c->dev,
+			  hook_name(c->hook), state_why_no_pins(s));
 }
 
 static enum attach_mode mode_for(const struct cmd *c, const struct hook_scan *hs)

@@ -228,7 +228,7 @@ check "the dry runs changed nothing" test "$(tcx_entries):$(our_link)" = "$befor
 # Linux 6.1 answers EINVAL to BPF_PROG_QUERY with a tcx attach type (see
 # docs/design.md, "TCX"): strace makes the probe, the first bpf() call of
 # attach mode tcx, get that answer.
-first_bpf=$(in_ns "$H" strace -qq -e trace=bpf -o "$WORK/trace" "$TCSTEER" --dry-run \
+first_bpf=$(in_ns "$H" env "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0" strace -qq -e trace=bpf -o "$WORK/trace" "$TCSTEER" --dry-run \
 	attach dev "$DEV_C" mode tcx >/dev/null 2>&1; head -1 "$WORK/trace" | cut -d, -f1)
 check "the probe is the first bpf() call ($first_bpf)" test "$first_bpf" = "bpf(BPF_PROG_QUERY"
 notcx() { in_ns "$H" env "ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0" strace -qq -o /dev/null \
