@@ -192,12 +192,9 @@ static int update_in_place(struct state *s, struct tc_conn *conn, const struct h
 {
 	const struct tcx_prog *e = &hs->tcx.progs[cur];
 	struct tcx_hook th = hook_tcx(hs, dev);
-	int link_fd, cur_fd, r;
-	bool opened, same;
+	int link_fd = hs->link_fd, cur_fd, r;
+	bool same;
 
-	link_fd = our_link_fd(hs, e->link_id, &opened, err);
-	if (link_fd < 0)
-		return link_fd;
 	cur_fd = hook_prog_open(s, hs, e->prog_id, NULL);
 	same = p ? cur_fd >= 0 && program_same(p, cur_fd) : prog_id == e->prog_id;
 	if (same) {
@@ -216,9 +213,7 @@ static int update_in_place(struct state *s, struct tc_conn *conn, const struct h
 			vlog("replaced program %u by %u in tcx link %u on %s %s", e->prog_id,
 			     prog_id, e->link_id, dev, hook_name(hs->hook));
 	}
-	/* The records name what runs (written again if one was missing). */
-	if (!r && opened)
-		r = record_link_write(s, hs->ifindex, hs->hook, link_fd, err);
+	/* The program record names what runs (written again if it did not). */
 	if (!r && prog_id != hs->record_id && prog_fd >= 0)
 		r = record_write(s, hs->ifindex, hs->hook, prog_fd, err);
 	if (!r) {
@@ -228,8 +223,6 @@ static int update_in_place(struct state *s, struct tc_conn *conn, const struct h
 	}
 	if (cur_fd >= 0)
 		close(cur_fd);
-	if (opened)
-		close(link_fd);
 	return r;
 }
 
@@ -282,16 +275,30 @@ static int new_link(struct state *s, struct tc_conn *conn, const struct hook_sca
 	return retire_others(s, conn, hs, dev, st.link_id, err);
 }
 
+/* The index of tcsteer's link if its program can be swapped in place: the
+ * hook's recorded link, live, where place asks for; else -1. A tcsteer link
+ * that is not recorded here (it came with a device from another namespace,
+ * whose records still name it) is replaced by a new one instead. */
+static int in_place(const struct hook_scan *hs, enum place pl, uint32_t rel)
+{
+	int cur = hook_tcx_current(hs);
+
+	if (cur < 0 || hs->link_where != LINK_LIVE ||
+	    hs->tcx.progs[cur].link_id != hs->link.link_id || !placed(hs, cur, pl, rel))
+		return -1;
+	return cur;
+}
+
 int tcx_install(struct state *s, struct tc_conn *conn, const struct hook_scan *hs,
 		const char *dev, int prog_fd, uint32_t prog_id, const struct program *p,
 		enum place place, uint32_t place_id, struct errmsg *err)
 {
-	int cur = hook_tcx_current(hs);
+	int cur = in_place(hs, place, place_id);
 	int r = check_place(hs, dev, place, place_id, err);
 
 	if (r)
 		return r;
-	if (cur >= 0 && hs->tcx.progs[cur].link_id && placed(hs, cur, place, place_id))
+	if (cur >= 0)
 		return update_in_place(s, conn, hs, dev, cur, prog_fd, prog_id, p, err);
 	return new_link(s, conn, hs, dev, prog_fd, prog_id, p, place, place_id, err);
 }
@@ -324,7 +331,7 @@ int tcx_print_plan(const struct hook_scan *hs, const struct cmd *c, const char *
 			       .dir = (enum tcx_dir)c->hook };
 	struct tcx_order o = { .where = TCX_FIRST };
 	char buf[400];
-	int cur = hs ? hook_tcx_current(hs) : -1;
+	int cur = hs ? in_place(hs, c->place, c->place_id) : -1;
 	int r = hs ? check_place(hs, c->dev, c->place, c->place_id, err) : 0;
 
 	if (r)
@@ -336,7 +343,7 @@ int tcx_print_plan(const struct hook_scan *hs, const struct cmd *c, const char *
 		       hook_name(c->hook), c->ifindex, hs->tcx.count ? buf : "no tcx program",
 		       (unsigned long long)hs->tcx.revision);
 	}
-	if (cur >= 0 && hs->tcx.progs[cur].link_id && placed(hs, cur, c->place, c->place_id)) {
+	if (cur >= 0) {
 		printf("# 1. replace the program of tcsteer's tcx link %u in place with %s "
 		       "(nothing changes if it is the same program)\n",
 		       hs->tcx.progs[cur].link_id, what);

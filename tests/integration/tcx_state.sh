@@ -94,7 +94,9 @@ check "d: gc removes the gone devices' state ($(tr '\n' ' ' <<<"$out"))" \
 	test "$(grep -c '^removed device if' <<<"$out")" = 2
 eventually "d: their links are freed" test "$(alive link "${D0#*:}" "${D1#*:}")" = 0
 eventually "d: their programs are freed" test "$(alive prog "${D0%:*}" "${D1%:*}")" = 0
-check "d: gc again: nothing to do" test -z "$(in_ns "$D_S" "$TCSTEER" gc)"
+# (gc also removes other dead namespaces' state: other tests run meanwhile)
+check "d: gc again: nothing of d's to do" \
+	bash -c "! nsenter --net=/run/netns/$D_S $TCSTEER gc | grep -Eq '^removed (device|link|table|program) '"
 
 world e
 E_S=$W_S
@@ -204,11 +206,9 @@ for ((n = 0; n < 10; n++)); do
 	ip netns del "$W_R"
 done
 check "10 lifecycles with mode tcx steered ($cycles_ok)" test "$cycles_ok" = 10
-left=$(ls -d "${DIRS[@]}" 2>/dev/null | wc -l)
+# (Another tcsteer gc on this machine may be first: what is left counts.)
 out=$("$TCSTEER" gc) && rc=0 || rc=$?
 check "gc exits 0" test "$rc" = 0
-check "gc named each dead namespace whose state was left ($left)" \
-	test "$(for d in "${DIRS[@]}"; do grep -c "removed netns ${d##*/} " <<<"$out" || true; done | paste -sd+ | bc)" = "$left"
 check "no state dir of theirs is left" test -z "$(ls -d "${DIRS[@]}" 2>/dev/null)"
 eventually "none of their ${#LINKS[@]} links is left" test "$(alive link "${LINKS[@]}")" = 0
 eventually "none of their ${#PROGS[@]} programs is left" test "$(alive prog "${PROGS[@]}")" = 0
