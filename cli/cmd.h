@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "errmsg.h"
 #include "hook.h"
@@ -83,6 +84,11 @@ int run_gc(const struct cmd *c, struct errmsg *err);
 
 /* Batch: parse every line of the file, then run them all; see batch.c. */
 int run_batch(const char *path, struct errmsg *err);
+
+/* Help texts (help.c). */
+void usage(FILE *f);
+bool command_usage(const char *name, FILE *f);
+bool is_help_word(const char *w);
 
 /* Helpers shared by the commands (util.c). */
 int dev_index(const char *dev, struct errmsg *err);

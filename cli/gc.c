@@ -49,6 +49,7 @@ int run_gc(const struct cmd *c, struct errmsg *err)
 	r = state_gc(s, report, &o, notes, sizeof(notes), err);
 	if (g_opts.json)
 		json_close_array(&o.json);
+	json_done(&o.json, r >= 0);
 	if (notes[0])
 		vlog("gc: %s", notes);
 	return r < 0 ? r : 0;

@@ -20,51 +20,6 @@
 
 struct opts g_opts;
 
-static const char usage_text[] =
-"Usage: tcsteer [OPTIONS] COMMAND\n"
-"\n"
-"Commands:\n"
-"  attach dev IFACE [egress|ingress] [object FILE [section NAME | program NAME]]\n"
-"         [table NAME] [mode clsact|tcx] [first|last|before ID|after ID]\n"
-"                    load a program (default: the built-in steering program)\n"
-"                    and attach it as a clsact direct-action filter, or with\n"
-"                    mode tcx as a tcx link (Linux 6.6), first by default or\n"
-"                    where placed among the hook's tcx programs; a previous\n"
-"                    tcsteer attachment on that hook is replaced after the\n"
-"                    new one is in place (without mode: in its mode); maps\n"
-"                    are pinned in table NAME (default: the device's name),\n"
-"                    which devices may share\n"
-"  detach dev IFACE [egress|ingress]\n"
-"                    remove the filter tcsteer attached to that hook\n"
-"  show [dev IFACE]  list the BPF programs on the tcx and clsact hooks (all\n"
-"                    devices), warning of tcx programs that hide tcsteer's\n"
-"  route add PREFIX via NEXTHOP dev IFACE [table NAME]\n"
-"                    steer packets whose source is in PREFIX out of IFACE\n"
-"                    to NEXTHOP (IPv4 or IPv6; an IPv6 NEXTHOP also serves\n"
-"                    IPv4 prefixes)\n"
-"  route del PREFIX [table NAME]\n"
-"  route show [-s] [table NAME]\n"
-"                    the steering table NAME (by default named after the\n"
-"                    device attached; may be left out when there is one)\n"
-"  apply FILE        run a file of commands, all or nothing (same as -batch)\n"
-"  gc                remove the state of network namespaces and devices that\n"
-"                    are gone\n"
-"\n"
-"Options:\n"
-"  -j, --json        JSON output for show and route show\n"
-"  -s, --stats       with route show: packet and byte counters\n"
-"  -v, --verbose     say what is done; print the whole verifier log\n"
-"  -d, --details     with -j route show: where the table is pinned\n"
-"  -n, --dry-run     print the messages attach would send, send nothing\n"
-"  -b, -batch FILE   same as apply FILE\n"
-"  -h, --help        this text\n"
-"  -V, --version     the version\n";
-
-static void usage(FILE *f)
-{
-	fputs(usage_text, f);
-}
-
 /* Exit 1 for a failure while running, 2 for a command that could not be
  * understood (as iproute2 and most Unix tools do). */
 static int fail(const struct errmsg *err, int status)
@@ -72,6 +27,36 @@ static int fail(const struct errmsg *err, int status)
 	fprintf(stderr, "tcsteer: %s\n",
 		err->text[0] ? err->text : "failed (no reason recorded)");
 	return status;
+}
+
+/* `tcsteer help [COMMAND]`, or a help word after a command: print that
+ * help and return 1 (*status set), else 0. */
+static int command_help(int argc, char **argv, int *status)
+{
+	int i;
+
+	if (argc < 1)
+		return 0;
+	if (!strcmp(argv[0], "help")) {
+		*status = 0;
+		if (argc == 1 || !command_usage(argv[1], stdout)) {
+			if (argc > 1) {
+				fprintf(stderr, "tcsteer: no help for \"%s\" (try --help)\n", argv[1]);
+				*status = EXIT_USAGE;
+			} else {
+				usage(stdout);
+			}
+		}
+		return 1;
+	}
+	/* Right after the command (`route help`), or after route's verb
+	 * (`route add --help`): elsewhere "help" may be a table's name. */
+	for (i = 1; i < argc && i <= (strcmp(argv[0], "route") ? 1 : 2); i++)
+		if (is_help_word(argv[i]) && command_usage(argv[0], stdout)) {
+			*status = 0;
+			return 1;
+		}
+	return 0;
 }
 
 static bool is_opt(const char *a, const char *s, const char *l)
@@ -128,12 +113,15 @@ static int run(int argc, char **argv)
 	const char *batch = NULL;
 	struct errmsg err = { 0 };
 	struct cmd c;
-	int first, status = 0;
+	int first, status = 0, r;
 
 	first = parse_options(argc, argv, &batch, &status);
 	if (first < 0)
 		return status;
 
+	r = command_help(argc - first, argv + first, &status);
+	if (r)
+		return status;
 	if (!batch && first < argc && !strcmp(argv[first], "apply")) {
 		if (first + 2 != argc) {
 			fprintf(stderr, "tcsteer: usage: tcsteer apply FILE\n");

@@ -195,5 +195,6 @@ int run_show(const struct cmd *c, struct errmsg *err)
 		r = show_all(&s, err);
 	if (g_opts.json)
 		json_close_array(&s.json);
+	json_done(&s.json, r == 0);
 	return r;
 }
