@@ -142,6 +142,11 @@ int retire_links(struct state *s, const struct hook_scan *hs, uint32_t keep_link
 			continue;
 		}
 		fd = our_link_fd(hs, e->link_id, &opened, err);
+		if (fd == -ENOENT) {
+			/* Gone already: its last pin was replaced, nothing held it. */
+			errmsg_clear(err);
+			continue;
+		}
 		if (fd < 0)
 			return fd;
 		r = tcx_detach(&th, fd, err);
@@ -213,9 +218,15 @@ static int update_in_place(struct state *s, struct tc_conn *conn, const struct h
 			vlog("replaced program %u by %u in tcx link %u on %s %s", e->prog_id,
 			     prog_id, e->link_id, dev, hook_name(hs->hook));
 	}
-	/* The program record names what runs (written again if it did not). */
-	if (!r && prog_id != hs->record_id && prog_fd >= 0)
+	/* The program record names what runs (written again if it did not);
+	 * if it cannot, the link runs the program it ran again. */
+	if (!r && prog_id != hs->record_id && prog_fd >= 0) {
 		r = record_write(s, hs->ifindex, hs->hook, prog_fd, err);
+		if (r && !same && cur_fd >= 0)
+			tcx_replace(&th, link_fd, cur_fd, prog_fd, NULL);
+		if (r && !same)
+			session_release_prog(prog_id);
+	}
 	if (!r) {
 		if (!same)
 			session_release_prog(e->prog_id);
