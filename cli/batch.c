@@ -3,16 +3,23 @@
  *
  * Every line is parsed and checked before the first one runs, so a file
  * with an error applies nothing. If the kernel refuses a command midway,
- * what the earlier commands changed is put back (undo.c): routes and their
- * counters, and the program each touched hook ran. Applying the same
- * file twice changes nothing the second time: an identical route is left
- * as it is, and attaching the program that is already attached is a no-op. */
+ * or SIGTERM, SIGINT or SIGHUP arrives (a container stop, a systemd
+ * timeout, ^C), what the earlier commands changed is put back (undo.c):
+ * routes and their counters, and the program each touched hook ran; a
+ * signal then ends the process as it would have (128 + its number).
+ * Applying the same file twice changes nothing the second time: an
+ * identical route is left as it is, and attaching the program that is
+ * already attached is a no-op. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
+#include "program.h"
+#include "session.h"
 #include "undo.h"
 
 #define MAX_WORDS 32
@@ -57,12 +64,17 @@ static int batch_grow(struct batch *b)
 	return 0;
 }
 
-static int parse_line(struct batch *b, const char *text, int lineno, struct errmsg *err)
+static int parse_line(struct batch *b, const char *text, size_t len, int lineno,
+		      struct errmsg *err)
 {
 	char *words[MAX_WORDS];
 	char *copy;
 	int n;
 
+	/* A NUL would end the line early for every string function. */
+	if (memchr(text, '\0', len))
+		return errmsg_set(err, EINVAL, "%s:%d: the line holds a NUL byte", b->path,
+				  lineno);
 	if (b->n == b->cap && batch_grow(b))
 		return errmsg_set(err, ENOMEM, "out of memory");
 	copy = strdup(text);
@@ -96,12 +108,21 @@ static int parse_file(struct batch *b, struct errmsg *err)
 	FILE *f = fopen(b->path, "re");
 	char *line = NULL;
 	size_t cap = 0;
+	ssize_t len;
+	struct stat st;
 	int lineno = 0, r = 0;
 
 	if (!f)
 		return errmsg_set(err, errno, "cannot open %s: %s", b->path, strerror(errno));
-	while (!r && getline(&line, &cap, f) >= 0)
-		r = parse_line(b, line, ++lineno, err);
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return errmsg_set(err, EISDIR, "cannot read %s: %s", b->path, strerror(EISDIR));
+	}
+	while (!r && (len = getline(&line, &cap, f)) >= 0)
+		r = parse_line(b, line, (size_t)len, ++lineno, err);
+	if (!r && ferror(f))
+		r = errmsg_set(err, errno ? errno : EIO, "cannot read %s: %s", b->path,
+			       strerror(errno ? errno : EIO));
 	free(line);
 	fclose(f);
 	return r;
@@ -118,6 +139,44 @@ static void batch_free(struct batch *b)
 	undo_free(&b->undo);
 }
 
+/* The signal that asks the batch to stop, 0 while none did. */
+static volatile sig_atomic_t g_stop;
+
+static void on_stop(int sig)
+{
+	g_stop = sig;
+}
+
+static void catch_stops(bool on)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction sa;
+	unsigned int i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on ? on_stop : SIG_DFL;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+/* Stopped by a signal: everything is put back, and the process ends the
+ * way that signal would have ended it. */
+static void die_of(int sig, struct batch *b, size_t done)
+{
+	undo_all(&b->undo);
+	fprintf(stderr, "tcsteer: %s: stopped by %s after %zu of %zu commands; "
+		"what they changed was undone\n", b->path,
+		sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP", done, b->n);
+	batch_free(b);
+	program_cleanup();
+	session_close();
+	catch_stops(false);
+	raise(sig);
+	exit(128 + sig);
+}
+
 int run_batch(const char *path, struct errmsg *err)
 {
 	struct batch b = { .path = path };
@@ -125,13 +184,23 @@ int run_batch(const char *path, struct errmsg *err)
 	int r;
 
 	r = parse_file(&b, err);
+	if (r) {
+		batch_free(&b);
+		return r;
+	}
+	catch_stops(true);
 	for (i = 0; !r && i < b.n; i++) {
+		if (g_stop)
+			die_of(g_stop, &b, i);
 		r = undo_note(&b.undo, &b.cmds[i], err) ?: cmd_run(&b.cmds[i], err);
 		if (r) {
 			errmsg_prefix(err, "%s:%d", path, b.cmds[i].line);
 			undo_all(&b.undo);
 		}
 	}
+	if (!r && g_stop)
+		die_of(g_stop, &b, b.n);
+	catch_stops(false);
 	batch_free(&b);
 	return r;
 }

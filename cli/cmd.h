@@ -8,13 +8,15 @@
 #define TCSTEER_CLI_CMD_H
 
 #include <net/if.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "errmsg.h"
-
-enum hook { HOOK_EGRESS, HOOK_INGRESS };
+#include "hook.h"
+#include "ipaddr.h"
 
 enum cmd_kind {
 	CMD_ATTACH,
@@ -23,14 +25,17 @@ enum cmd_kind {
 	CMD_ROUTE_ADD,
 	CMD_ROUTE_DEL,
 	CMD_ROUTE_SHOW,
+	CMD_GC,
 };
 
-/* An IPv4 or IPv6 prefix or address (addr in network order). */
-struct ipaddr {
-	int family;             /* AF_INET or AF_INET6 */
-	uint8_t addr[16];
-	unsigned int prefixlen; /* 32/128 for a plain address */
-};
+/* How attach attaches: a clsact filter (the Go tool's messages) or a TCX
+ * link (kernel 6.6). MODE_ANY: not said; the mode tcsteer's program on the
+ * hook runs in now, clsact on a hook without one. */
+enum attach_mode { MODE_ANY, MODE_CLSACT, MODE_TCX };
+
+/* Where a tcx attach goes among the hook's tcx programs. PLACE_NONE: where
+ * tcsteer's link is now, first for a new one. */
+enum place { PLACE_NONE, PLACE_FIRST, PLACE_LAST, PLACE_BEFORE, PLACE_AFTER };
 
 struct cmd {
 	enum cmd_kind kind;
@@ -48,6 +53,9 @@ struct cmd {
 	char table[IF_NAMESIZE];        /* table name, "" = attach: the device's own;
 					   route: the only one there is */
 	bool stats;                     /* route show -s */
+	enum attach_mode mode;          /* attach: mode clsact|tcx */
+	enum place place;               /* attach: first|last|before ID|after ID */
+	uint32_t place_id;              /* the program id of before/after */
 };
 
 struct opts {
@@ -55,6 +63,7 @@ struct opts {
 	bool verbose;
 	bool dry_run;
 	bool stats;
+	bool details;
 };
 
 extern struct opts g_opts;
@@ -71,24 +80,20 @@ int run_show(const struct cmd *c, struct errmsg *err);
 int run_route_add(const struct cmd *c, struct errmsg *err);
 int run_route_del(const struct cmd *c, struct errmsg *err);
 int run_route_show(const struct cmd *c, struct errmsg *err);
-
-/* Make the hook run prog_fd again (-1: nothing), the way attach would, but
- * with a program that is already loaded: batch.c's undo of attach/detach. */
-int hook_restore(const char *dev, enum hook h, int prog_fd, struct errmsg *err);
-
-/* Release what attach keeps for later commands of the same process. */
-void attach_cleanup(void);
+int run_gc(const struct cmd *c, struct errmsg *err);
 
 /* Batch: parse every line of the file, then run them all; see batch.c. */
 int run_batch(const char *path, struct errmsg *err);
 
+/* Help texts (help.c). */
+void usage(FILE *f);
+bool command_usage(const char *name, FILE *f);
+bool is_help_word(const char *w);
+
 /* Helpers shared by the commands (util.c). */
 int dev_index(const char *dev, struct errmsg *err);
 int read_file(const char *path, void **buf, size_t *len, struct errmsg *err);
-const char *hook_name(enum hook h);
 void vlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int parse_ipaddr(struct ipaddr *a, const char *s, bool allow_prefix,
-		 struct errmsg *err);
-void format_ipaddr(const struct ipaddr *a, char *out, size_t len);
+void vlogv(const char *fmt, va_list ap);
 
 #endif

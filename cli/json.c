@@ -2,12 +2,31 @@
 #include "json.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 
-void json_init(struct json *j, FILE *f)
+void json_init(struct json *j, FILE *out)
 {
-	j->f = f;
+	j->out = out;
+	j->buf = NULL;
+	j->len = 0;
+	j->f = open_memstream(&j->buf, &j->len);
+	if (!j->f)
+		j->f = out; /* no memory: stream it, as before */
 	j->depth = 0;
 	j->need_comma[0] = false;
+}
+
+void json_done(struct json *j, bool emit)
+{
+	if (j->f != j->out) {
+		fclose(j->f);
+		if (emit && j->buf)
+			fwrite(j->buf, 1, j->len, j->out);
+		free(j->buf);
+	}
+	j->f = j->out;
+	j->buf = NULL;
+	j->len = 0;
 }
 
 /* Every value (and key) is preceded by a comma unless it opens its

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* A tiny streaming JSON writer for -j output: enough for arrays of flat
- * objects, with correct string escaping and commas. */
+/* A tiny JSON writer for -j output: enough for arrays of flat objects,
+ * with correct string escaping and commas. The document is built in memory
+ * and written out by json_done() only if the command succeeded: with -j,
+ * stdout holds a whole document or nothing (the error is the usual one
+ * line on stderr, as iproute2 does it). */
 #ifndef TCSTEER_CLI_JSON_H
 #define TCSTEER_CLI_JSON_H
 
@@ -9,12 +12,18 @@
 #include <stdio.h>
 
 struct json {
-	FILE *f;
+	FILE *f;                /* the document so far (in memory) */
+	FILE *out;              /* where json_done() writes it */
+	char *buf;
+	size_t len;
 	int depth;
 	bool need_comma[16];
 };
 
-void json_init(struct json *j, FILE *f);
+/* Start a document for out. Until json_done(), nothing reaches out. */
+void json_init(struct json *j, FILE *out);
+/* Write the document to out if emit, then free it. */
+void json_done(struct json *j, bool emit);
 void json_open_array(struct json *j);
 void json_close_array(struct json *j);
 void json_open_object(struct json *j);

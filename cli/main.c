@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "program.h"
+#include "session.h"
 
 #ifndef TCSTEER_VERSION
 #define TCSTEER_VERSION "unknown"
@@ -18,44 +20,6 @@
 
 struct opts g_opts;
 
-static const char usage_text[] =
-"Usage: tcsteer [OPTIONS] COMMAND\n"
-"\n"
-"Commands:\n"
-"  attach dev IFACE [egress|ingress] [object FILE [section NAME | program NAME]]\n"
-"         [table NAME]\n"
-"                    load a program (default: the built-in steering program)\n"
-"                    and attach it as a clsact direct-action filter; a\n"
-"                    previous tcsteer filter on that hook is replaced after\n"
-"                    the new one is in place; maps are pinned in table NAME\n"
-"                    (default: the device's name), which devices may share\n"
-"  detach dev IFACE [egress|ingress]\n"
-"                    remove the filter tcsteer attached to that hook\n"
-"  show [dev IFACE]  list the BPF filters on clsact hooks (all devices)\n"
-"  route add PREFIX via NEXTHOP dev IFACE [table NAME]\n"
-"                    steer packets whose source is in PREFIX out of IFACE\n"
-"                    to NEXTHOP (IPv4 or IPv6; an IPv6 NEXTHOP also serves\n"
-"                    IPv4 prefixes)\n"
-"  route del PREFIX [table NAME]\n"
-"  route show [-s] [table NAME]\n"
-"                    the steering table NAME (by default named after the\n"
-"                    device attached; may be left out when there is one)\n"
-"  apply FILE        run a file of commands, all or nothing (same as -batch)\n"
-"\n"
-"Options:\n"
-"  -j, --json        JSON output for show and route show\n"
-"  -s, --stats       with route show: packet and byte counters\n"
-"  -v, --verbose     say what is done; print the whole verifier log\n"
-"  -n, --dry-run     print the netlink messages attach would send, send nothing\n"
-"  -b, -batch FILE   same as apply FILE\n"
-"  -h, --help        this text\n"
-"  -V, --version     the version\n";
-
-static void usage(FILE *f)
-{
-	fputs(usage_text, f);
-}
-
 /* Exit 1 for a failure while running, 2 for a command that could not be
  * understood (as iproute2 and most Unix tools do). */
 static int fail(const struct errmsg *err, int status)
@@ -63,6 +27,36 @@ static int fail(const struct errmsg *err, int status)
 	fprintf(stderr, "tcsteer: %s\n",
 		err->text[0] ? err->text : "failed (no reason recorded)");
 	return status;
+}
+
+/* `tcsteer help [COMMAND]`, or a help word after a command: print that
+ * help and return 1 (*status set), else 0. */
+static int command_help(int argc, char **argv, int *status)
+{
+	int i;
+
+	if (argc < 1)
+		return 0;
+	if (!strcmp(argv[0], "help")) {
+		*status = 0;
+		if (argc == 1 || !command_usage(argv[1], stdout)) {
+			if (argc > 1) {
+				fprintf(stderr, "tcsteer: no help for \"%s\" (try --help)\n", argv[1]);
+				*status = EXIT_USAGE;
+			} else {
+				usage(stdout);
+			}
+		}
+		return 1;
+	}
+	/* Right after the command (`route help`), or after route's verb
+	 * (`route add --help`): elsewhere "help" may be a table's name. */
+	for (i = 1; i < argc && i <= (strcmp(argv[0], "route") ? 1 : 2); i++)
+		if (is_help_word(argv[i]) && command_usage(argv[0], stdout)) {
+			*status = 0;
+			return 1;
+		}
+	return 0;
 }
 
 static bool is_opt(const char *a, const char *s, const char *l)
@@ -84,6 +78,8 @@ static int parse_options(int argc, char **argv, const char **batch, int *status)
 			g_opts.json = true;
 		} else if (is_opt(a, "-v", "--verbose")) {
 			g_opts.verbose = true;
+		} else if (is_opt(a, "-d", "--details") || !strcmp(a, "-details")) {
+			g_opts.details = true;
 		} else if (is_opt(a, "-n", "--dry-run")) {
 			g_opts.dry_run = true;
 		} else if (is_opt(a, "-s", "--stats") || !strcmp(a, "-stats")) {
@@ -117,12 +113,15 @@ static int run(int argc, char **argv)
 	const char *batch = NULL;
 	struct errmsg err = { 0 };
 	struct cmd c;
-	int first, status = 0;
+	int first, status = 0, r;
 
 	first = parse_options(argc, argv, &batch, &status);
 	if (first < 0)
 		return status;
 
+	r = command_help(argc - first, argv + first, &status);
+	if (r)
+		return status;
 	if (!batch && first < argc && !strcmp(argv[first], "apply")) {
 		if (first + 2 != argc) {
 			fprintf(stderr, "tcsteer: usage: tcsteer apply FILE\n");
@@ -158,6 +157,7 @@ int main(int argc, char **argv)
 {
 	int status = run(argc, argv);
 
-	attach_cleanup();
+	program_cleanup();
+	session_close();
 	return status;
 }

@@ -16,10 +16,13 @@
 #include "cmd.h"
 #include "json.h"
 #include "neigh.h"
-#include "table.h"
+#include "session.h"
+#include "tables.h"
 #include "tc.h"
 
-static void route_to_text(const struct steer_route *r, char *via, size_t vlen,
+/* The route's next hop and device as text; false if the device is gone
+ * (dev is then "if<index>"). */
+static bool route_to_text(const struct steer_route *r, char *via, size_t vlen,
 			  char *dev, size_t dlen)
 {
 	char ifname[IF_NAMESIZE];
@@ -27,10 +30,12 @@ static void route_to_text(const struct steer_route *r, char *via, size_t vlen,
 
 	inet_ntop(family, family == AF_INET ? (const void *)&r->nh.ipv4_nh
 					    : (const void *)r->nh.ipv6_nh, via, vlen);
-	if (if_indextoname(r->ifindex, ifname))
+	if (if_indextoname(r->ifindex, ifname)) {
 		snprintf(dev, dlen, "%s", ifname);
-	else
-		snprintf(dev, dlen, "if%u", r->ifindex);
+		return true;
+	}
+	snprintf(dev, dlen, "if%u", r->ifindex);
+	return false;
 }
 
 static void route_of_cmd(const struct cmd *c, int out_ifindex, struct steer_route *r)
@@ -75,19 +80,15 @@ static void warn_rp_filter(const struct cmd *c)
 		c->out_dev, c->out_dev);
 }
 
-static void make_next_hop_managed(const struct cmd *c, int ifindex)
+static void make_next_hop_managed(struct tc_conn *conn, const struct cmd *c, int ifindex)
 {
-	struct tc_conn *conn;
 	struct errmsg e = { 0 };
-	int r;
+	int r = neigh_make_managed(conn, ifindex, c->via.family, c->via.addr, &e);
 
-	if (tc_conn_open(&conn, &e))
-		goto warn;
-	r = neigh_make_managed(conn, ifindex, c->via.family, c->via.addr, &e);
-	tc_conn_close(conn);
+	if (r == NEIGH_MANAGED_BROADCAST)
+		fprintf(stderr, "tcsteer: warning: %s\n", e.text);
 	if (r >= 0)
 		return;
-warn:
 	fprintf(stderr, "tcsteer: warning: next hop not made managed (%s); the first "
 		"packets to an unresolved next hop can be lost\n", e.text);
 }
@@ -96,11 +97,13 @@ int run_route_add(const struct cmd *c, struct errmsg *err)
 {
 	struct steer_route old, r;
 	struct steer_table t;
-	char dev[IF_NAMESIZE];
+	struct tc_conn *conn;
+	struct state *s;
 	int ifindex, slot, ret;
 
 	ifindex = c->out_ifindex;
-	ret = table_resolve(c->table, dev, err) ?: table_open(&t, dev, true, err);
+	ret = session_open(STATE_WRITE, &conn, &s, err) ?:
+	      resolve_table(s, conn, c->table, TABLE_CREATE, &t, err);
 	if (ret)
 		return ret;
 	route_of_cmd(c, ifindex, &r);
@@ -121,7 +124,7 @@ int run_route_add(const struct cmd *c, struct errmsg *err)
 	table_close(&t);
 	if (ret)
 		return ret;
-	make_next_hop_managed(c, ifindex);
+	make_next_hop_managed(conn, c, ifindex);
 	warn_rp_filter(c);
 	return 0;
 }
@@ -129,28 +132,34 @@ int run_route_add(const struct cmd *c, struct errmsg *err)
 int run_route_del(const struct cmd *c, struct errmsg *err)
 {
 	struct steer_table t;
-	char dev[IF_NAMESIZE], text[64];
+	struct tc_conn *conn;
+	struct state *s;
+	char text[64];
 	int ret;
 
-	ret = table_resolve(c->table, dev, err) ?: table_open(&t, dev, false, err);
+	ret = session_open(STATE_WRITE, &conn, &s, err) ?:
+	      resolve_table(s, conn, c->table, TABLE_WRITE, &t, err);
 	if (ret)
 		return ret;
 	ret = table_del(&t, &c->prefix, err);
-	table_close(&t);
 	if (ret == -ENOENT) {
 		format_ipaddr(&c->prefix, text, sizeof(text));
-		return errmsg_set(err, ENOENT, "no route for %s in the table of %s", text, dev);
+		ret = errmsg_set(err, ENOENT, "no route for %s in the table of %s", text,
+				 t.name);
 	}
+	table_close(&t);
 	return ret;
 }
 
 static void show_route_json(struct json *j, const char *prefix, const char *via,
-			    const char *dev, const struct steer_counter *cnt)
+			    const char *dev, bool gone, const struct steer_counter *cnt)
 {
 	json_open_object(j);
 	json_kv_string(j, "prefix", prefix);
 	json_kv_string(j, "via", via);
 	json_kv_string(j, "dev", dev);
+	if (gone)
+		json_kv_bool(j, "dev_gone", true);
 	if (cnt) {
 		json_kv_uint(j, "packets", cnt->packets);
 		json_kv_uint(j, "bytes", cnt->bytes);
@@ -161,29 +170,40 @@ static void show_route_json(struct json *j, const char *prefix, const char *via,
 static int show_routes(const struct cmd *c, const struct steer_table *t,
 		       struct json *j, struct errmsg *err)
 {
-	char prefix[64], via[INET6_ADDRSTRLEN], dev[IF_NAMESIZE + 4];
+	char prefix[64], via[INET6_ADDRSTRLEN], dev[IF_NAMESIZE + 16];
+	char gone_list[128] = "";
 	struct route_entry *e;
 	struct steer_counter cnt;
 	size_t n, i;
+	bool here;
 	int r;
 
 	r = table_list(t, &e, &n, err);
 	for (i = 0; !r && i < n; i++) {
 		format_ipaddr(&e[i].prefix, prefix, sizeof(prefix));
-		route_to_text(&e[i].route, via, sizeof(via), dev, sizeof(dev));
+		here = route_to_text(&e[i].route, via, sizeof(via), dev, sizeof(dev));
+		if (!here && strlen(gone_list) + strlen(prefix) + 3 < sizeof(gone_list))
+			snprintf(gone_list + strlen(gone_list), sizeof(gone_list) - strlen(gone_list),
+				 "%s%s", gone_list[0] ? ", " : "", prefix);
 		if (c->stats)
 			r = table_counter(t, e[i].route.slot, &cnt, err);
 		if (r)
 			break;
 		if (g_opts.json)
-			show_route_json(j, prefix, via, dev, c->stats ? &cnt : NULL);
+			show_route_json(j, prefix, via, dev, !here, c->stats ? &cnt : NULL);
 		else if (c->stats)
-			printf("%s via %s dev %s packets %llu bytes %llu\n", prefix, via, dev,
-			       (unsigned long long)cnt.packets, (unsigned long long)cnt.bytes);
+			printf("%s via %s dev %s%s packets %llu bytes %llu\n", prefix, via, dev,
+			       here ? "" : " (gone)", (unsigned long long)cnt.packets,
+			       (unsigned long long)cnt.bytes);
 		else
-			printf("%s via %s dev %s\n", prefix, via, dev);
+			printf("%s via %s dev %s%s\n", prefix, via, dev, here ? "" : " (gone)");
 	}
 	free(e);
+	/* The kernel drops what is redirected to a device that is gone. */
+	if (gone_list[0])
+		fprintf(stderr, "tcsteer: warning: the interface of %s is gone: such a route "
+			"steers nothing; add it again with the interface as it is now\n",
+			gone_list);
 	return r;
 }
 
@@ -210,17 +230,30 @@ static int show_miss(const struct steer_table *t, struct json *j, struct errmsg 
 int run_route_show(const struct cmd *c, struct errmsg *err)
 {
 	struct steer_table t;
-	char dev[IF_NAMESIZE];
+	struct tc_conn *conn;
+	struct state *s;
 	struct json j;
 	int r;
 
-	r = table_resolve(c->table, dev, err) ?: table_open(&t, dev, false, err);
+	r = session_open(STATE_READ, &conn, &s, err) ?:
+	    resolve_table(s, conn, c->table, TABLE_READ, &t, err);
 	if (r)
 		return r;
+	if (t.format != STEER_FORMAT_VERSION) {
+		r = table_old_format(&t, err);
+		table_close(&t);
+		return r;
+	}
 	json_init(&j, stdout);
 	if (g_opts.json) {
+		char pins[STATE_PATH_MAX];
+
 		json_open_object(&j);
-		json_kv_string(&j, "table", dev);
+		json_kv_string(&j, "table", t.name);
+		/* -d: where bpftool finds its maps (in this mount namespace). */
+		if (g_opts.details && t.pinned && s->root.fd < 0 &&
+		    !table_dir(s, t.name, pins, sizeof(pins)))
+			json_kv_string(&j, "pins", pins);
 		json_key(&j, "routes");
 		json_open_array(&j);
 	}
@@ -231,6 +264,7 @@ int run_route_show(const struct cmd *c, struct errmsg *err)
 		r = show_miss(&t, &j, err);
 	if (g_opts.json)
 		json_close_object(&j);
+	json_done(&j, r == 0);
 	table_close(&t);
 	return r;
 }

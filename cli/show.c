@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* show: the BPF filters on the clsact hooks of one device or all of them,
- * with the program behind each (name, id, tag) and whether tcsteer owns it. */
+/* show: the BPF programs on the hooks of one device or all of them, in the
+ * order they run: the tcx programs (kernel 6.6), then the clsact filters;
+ * the program behind each (name, id, tag) and whether tcsteer owns it. When
+ * tcx programs run before tcsteer's and may end the hook for it, a warning
+ * per hook on stderr says which and how to fix it (stdout stays parseable). */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -10,12 +13,14 @@
 
 #include "bpf_sys.h"
 #include "cmd.h"
+#include "hooks.h"
 #include "json.h"
-#include "record.h"
+#include "session.h"
 #include "tc.h"
 
 struct show_ctx {
 	struct tc_conn *conn;
+	struct state *state;
 	struct json json;
 	size_t shown;
 };
@@ -35,23 +40,74 @@ static void prog_name_of(uint32_t id, char *out, size_t len)
 	close(fd);
 }
 
-static void tag_hex(const struct tc_filter_info *f, char out[17])
+static void tag_hex(bool has_tag, const uint8_t *t, char out[17])
 {
 	int i;
 
 	out[0] = '\0';
-	for (i = 0; f->has_tag && i < 8; i++)
-		sprintf(out + 2 * i, "%02x", f->tag[i]);
+	for (i = 0; has_tag && i < 8; i++)
+		sprintf(out + 2 * i, "%02x", t[i]);
 }
 
-static void print_filter(struct show_ctx *s, const char *dev, enum hook h,
+/* -j: "shadowed_by": the tcx programs that run before tcsteer's. */
+static void json_shadowers(struct show_ctx *s, const struct hook_scan *hs)
+{
+	uint32_t i;
+
+	if (!hook_shadowers(hs, NULL, 0))
+		return;
+	json_key(&s->json, "shadowed_by");
+	json_open_array(&s->json);
+	for (i = 0; i < hs->tcx.count; i++) {
+		if (!hook_shadows(hs, i))
+			continue;
+		json_open_object(&s->json);
+		json_kv_uint(&s->json, "prog_id", hs->tcx.progs[i].prog_id);
+		json_kv_string(&s->json, "prog_name", hs->tcx.progs[i].name);
+		json_close_object(&s->json);
+	}
+	json_close_array(&s->json);
+}
+
+/* "e0 egress tcx 1 prog steer id 812 tag b829... link 57 [tcsteer]" */
+static void print_tcx(struct show_ctx *s, const char *dev, const struct hook_scan *hs,
+		      uint32_t i)
+{
+	const struct tcx_prog *e = &hs->tcx.progs[i];
+	bool ours = hs->tcx_ours[i];
+	char tag[17];
+
+	tag_hex(e->has_tag, e->tag, tag);
+	if (!g_opts.json) {
+		printf("%s %s tcx %u prog %s id %u tag %s link %u%s\n", dev,
+		       hook_name(hs->hook), i + 1, e->name[0] ? e->name : "?", e->prog_id,
+		       tag, e->link_id, ours ? " [tcsteer]" : "");
+		return;
+	}
+	json_open_object(&s->json);
+	json_kv_string(&s->json, "dev", dev);
+	json_kv_string(&s->json, "hook", hook_name(hs->hook));
+	json_kv_string(&s->json, "mode", "tcx");
+	json_kv_uint(&s->json, "position", i + 1);
+	json_kv_string(&s->json, "prog_name", e->name);
+	json_kv_uint(&s->json, "prog_id", e->prog_id);
+	json_kv_string(&s->json, "tag", tag);
+	json_kv_uint(&s->json, "link_id", e->link_id);
+	json_kv_bool(&s->json, "tcsteer", ours);
+	if (ours && e->prog_id == hs->cur_id)
+		json_shadowers(s, hs);
+	json_close_object(&s->json);
+}
+
+static void print_filter(struct show_ctx *s, const char *dev, const struct hook_scan *hs,
 			 const struct tc_filter_info *f, bool ours)
 {
+	enum hook h = hs->hook;
 	char prog[32] = "", tag[17];
 
 	if (f->prog_id)
 		prog_name_of(f->prog_id, prog, sizeof(prog));
-	tag_hex(f, tag);
+	tag_hex(f->has_tag, f->tag, tag);
 	if (!g_opts.json) {
 		printf("%s %s prio %u handle %u %s", dev, hook_name(h), f->prio,
 		       f->handle, f->kind);
@@ -66,6 +122,7 @@ static void print_filter(struct show_ctx *s, const char *dev, enum hook h,
 	json_open_object(&s->json);
 	json_kv_string(&s->json, "dev", dev);
 	json_kv_string(&s->json, "hook", hook_name(h));
+	json_kv_string(&s->json, "mode", "clsact");
 	json_kv_uint(&s->json, "prio", f->prio);
 	json_kv_uint(&s->json, "handle", f->handle);
 	json_kv_string(&s->json, "kind", f->kind);
@@ -75,30 +132,29 @@ static void print_filter(struct show_ctx *s, const char *dev, enum hook h,
 	json_kv_string(&s->json, "tag", tag);
 	json_kv_bool(&s->json, "direct_action", f->direct_action);
 	json_kv_bool(&s->json, "tcsteer", ours);
+	if (ours && hs->cur_mode == MODE_CLSACT && f->prog_id == hs->cur_id)
+		json_shadowers(s, hs);
 	json_close_object(&s->json);
 }
 
 static int show_hook(struct show_ctx *s, const char *dev, int ifindex,
 		     enum hook h, struct errmsg *err)
 {
-	uint32_t parent = h == HOOK_INGRESS ? TC_PARENT_INGRESS : TC_PARENT_EGRESS;
-	struct tc_filter_info *f = NULL;
-	uint32_t ours = 0;
-	size_t n = 0, i;
+	struct hook_scan hs;
+	size_t i;
 	int r;
 
-	r = tc_filter_list(s->conn, ifindex, parent, &f, &n, err);
+	r = hook_scan(s->state, s->conn, ifindex, h, &hs, err);
 	if (r == -ENODEV)
 		return 0; /* vanished while we listed the others */
 	if (r)
 		return r;
-	if (n)
-		record_read(dev, h, &ours, NULL);
-	for (i = 0; i < n; i++) {
-		print_filter(s, dev, h, &f[i], ours && f[i].prog_id == ours);
-		s->shown++;
-	}
-	free(f);
+	for (i = 0; i < hs.tcx.count; i++, s->shown++)
+		print_tcx(s, dev, &hs, (uint32_t)i);
+	for (i = 0; i < hs.n; i++, s->shown++)
+		print_filter(s, dev, &hs, &hs.f[i], hs.ours[i]);
+	hook_warn_shadow(&hs, dev);
+	hook_scan_free(&hs);
 	return 0;
 }
 
@@ -127,7 +183,7 @@ int run_show(const struct cmd *c, struct errmsg *err)
 	struct show_ctx s = { 0 };
 	int r;
 
-	r = tc_conn_open(&s.conn, err);
+	r = session_open(STATE_READ, &s.conn, &s.state, err);
 	if (r)
 		return r;
 	json_init(&s.json, stdout);
@@ -139,6 +195,6 @@ int run_show(const struct cmd *c, struct errmsg *err)
 		r = show_all(&s, err);
 	if (g_opts.json)
 		json_close_array(&s.json);
-	tc_conn_close(s.conn);
+	json_done(&s.json, r == 0);
 	return r;
 }

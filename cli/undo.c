@@ -7,62 +7,81 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "bpf_sys.h"
-#include "record.h"
-#include "table.h"
+#include "hooks.h"
+#include "session.h"
+#include "tables.h"
 
 struct undo {
 	enum { UNDO_ROUTE, UNDO_HOOK } kind;
-	char dev[IF_NAMESIZE];          /* route: the table; hook: the device */
 	/* UNDO_ROUTE */
+	char table[IF_NAMESIZE];
 	struct ipaddr prefix;
 	bool existed;
 	struct steer_route old;
 	struct steer_counter *counters; /* old's per-CPU counts, if existed */
 	/* UNDO_HOOK */
+	int ifindex;
 	enum hook hook;
-	int prog_fd;                    /* what the hook ran, -1 for nothing;
-					   the fd keeps that program alive */
+	struct hook_prior prior;        /* what the hook ran (prog_fd -1 for
+					   nothing; the fd keeps that program
+					   alive), in which mode and place */
 };
 
 static int note_route(struct undo *u, const struct cmd *c, struct errmsg *err)
 {
 	struct steer_table t;
+	struct tc_conn *conn;
+	struct state *s;
 	int r;
 
 	u->kind = UNDO_ROUTE;
 	u->prefix = c->prefix;
-	r = table_resolve(c->table, u->dev, err);
+	snprintf(u->table, sizeof(u->table), "%s", c->table);
+	r = session_open(STATE_WRITE, &conn, &s, err);
 	if (r)
 		return r;
-	if (table_open(&t, u->dev, false, NULL) == 0) {
-		u->existed = table_get(&t, &c->prefix, &u->old) == 0;
-		if (u->existed)
-			table_counter_copy(&t, u->old.slot, &u->counters, NULL);
-		table_close(&t);
-	}
+	/* A table the command will create has no route to put back. */
+	r = resolve_table(s, conn, c->table, TABLE_READ, &t, err);
+	if (r == -ENOENT && c->table[0])
+		return 0;
+	if (r)
+		return r;
+	snprintf(u->table, sizeof(u->table), "%s", t.name);
+	u->existed = table_get(&t, &c->prefix, &u->old) == 0;
+	if (u->existed)
+		table_counter_copy(&t, u->old.slot, &u->counters, NULL);
+	table_close(&t);
 	return 0;
 }
 
 static int note_hook(struct undo *u, const struct cmd *c, struct errmsg *err)
 {
-	uint32_t id;
+	struct hook_scan hs;
+	struct tc_conn *conn;
+	struct state *s;
 	int r;
 
 	u->kind = UNDO_HOOK;
 	u->hook = c->hook;
-	u->prog_fd = -1;
-	snprintf(u->dev, sizeof(u->dev), "%s", c->dev);
-	r = record_read(c->dev, c->hook, &id, err);
-	if (r || !id)
+	u->ifindex = c->ifindex;
+	u->prior.prog_fd = -1;
+	if (!c->ifindex)
+		return 0; /* detach of a device that is gone: nothing to put back */
+	r = session_open(STATE_WRITE, &conn, &s, err) ?:
+	    hook_scan(s, conn, c->ifindex, c->hook, &hs, err);
+	if (r)
 		return r;
-	/* Through the record's pin: by id would need CAP_SYS_ADMIN. */
-	u->prog_fd = record_open(c->dev, c->hook, NULL);
-	if (u->prog_fd < 0)
-		return errmsg_set(err, -u->prog_fd, "cannot hold the program %s %s runs "
-				  "(id %u): %s", c->dev, hook_name(c->hook), id,
-				  strerror(-u->prog_fd));
-	return 0;
+	if (hs.cur_id) {
+		hook_prior_of(&hs, &u->prior);
+		u->prior.prog_fd = hook_prog_open(s, &hs, hs.cur_id, err);
+		if (u->prior.prog_fd < 0)
+			r = errmsg_prefix(err, "cannot hold the program %s %s runs", c->dev,
+					  hook_name(c->hook));
+	}
+	hook_scan_free(&hs);
+	return r;
 }
 
 int undo_note(struct undo_log *log, const struct cmd *c, struct errmsg *err)
@@ -97,8 +116,11 @@ int undo_note(struct undo_log *log, const struct cmd *c, struct errmsg *err)
 static void undo_route(const struct undo *u)
 {
 	struct steer_table t;
+	struct tc_conn *conn;
+	struct state *s;
 
-	if (table_open(&t, u->dev, false, NULL))
+	if (session_open(STATE_WRITE, &conn, &s, NULL) ||
+	    resolve_table(s, conn, u->table, TABLE_WRITE, &t, NULL))
 		return;
 	if (u->existed)
 		table_put(&t, &u->prefix, &u->old, NULL);
@@ -114,8 +136,8 @@ static void undo_route(const struct undo *u)
 static void undo_release(struct undo *u)
 {
 	free(u->counters);
-	if (u->kind == UNDO_HOOK && u->prog_fd >= 0)
-		close(u->prog_fd);
+	if (u->kind == UNDO_HOOK && u->prior.prog_fd >= 0)
+		close(u->prior.prog_fd);
 }
 
 void undo_all(struct undo_log *log)
@@ -125,8 +147,8 @@ void undo_all(struct undo_log *log)
 
 		if (u->kind == UNDO_ROUTE)
 			undo_route(u);
-		else
-			hook_restore(u->dev, u->hook, u->prog_fd, NULL);
+		else if (u->ifindex)
+			hook_restore(u->ifindex, u->hook, &u->prior, NULL);
 		undo_release(u);
 	}
 }

@@ -23,8 +23,8 @@
 #
 # The prefix (default "lab") keeps several labs, or a test's, apart. tcsteer
 # is $TCSTEER (default build/tcsteer); it runs in the server namespace through
-# nsenter, which keeps the host's /sys and so its /sys/fs/bpf (`ip netns
-# exec` would remount /sys).
+# nsenter (`ip netns exec` works the same: tcsteer keeps its state per
+# network namespace, on the bpffs of the mount namespace it came from).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR
@@ -205,35 +205,6 @@ need_tcsteer() {
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 }
 
-# tcsteer pins a device's tables under /sys/fs/bpf/tcsteer/<device name>,
-# whatever the namespace, and keeps them after a detach: the lab's eth0 and
-# the host's share that directory. So fix refuses if another eth0 is steered
-# there, and remembers when the lab created the directory, for down to
-# remove it (else a later `tcsteer route ...` without `table` would find two).
-PIN_ROOT=/sys/fs/bpf/tcsteer
-state_dir() { echo "/run/tcsteer-lab/$PREFIX"; }
-
-claim_pins() {
-	local pins=$PIN_ROOT/$PRI
-	if [ -n "$(compgen -G "$pins/prog_*")" ]; then
-		in_ns "$NS_SERVER" tc filter show dev "$PRI" egress | grep -q . ||
-			die "$pins is in use by a tcsteer attachment outside the lab"
-	fi
-	if [ ! -e "$pins" ]; then
-		mkdir -p "$(state_dir)"
-		touch "$(state_dir)/owns-pins"
-	fi
-}
-
-release_pins() {
-	local pins=$PIN_ROOT/$PRI
-	if [ -e "$(state_dir)/owns-pins" ] && [ -z "$(compgen -G "$pins/prog_*")" ]; then
-		rm -rf -- "$pins"
-	fi
-	rm -rf -- "$(state_dir)"
-	rmdir /run/tcsteer-lab 2>/dev/null || true
-}
-
 # steer fix|unfix: steer_run in the server's namespace.
 steer() {
 	# shellcheck disable=SC2016 # expanded by the inner bash
@@ -244,7 +215,6 @@ steer() {
 cmd_fix() {
 	need_lab
 	need_tcsteer
-	claim_pins
 	steer fix
 }
 
@@ -419,14 +389,14 @@ unsteer_quietly() {
 }
 
 # Kills what runs in our namespaces (listeners, a stray tcpdump): all were
-# started by this script. Unsteers first so no pins outlive the lab.
+# started by this script. The server's tcsteer state is its namespace's
+# own: gc removes it once the namespace is gone.
 cmd_down() {
 	local ns pid
 	if ns_exists "$NS_SERVER" && [ -x "$TCSTEER" ] &&
 		[ -n "$(in_ns "$NS_SERVER" tc filter show dev "$PRI" egress 2>/dev/null)" ]; then
 		unsteer_quietly
 	fi
-	release_pins
 	for ns in "${ALL_NS[@]}"; do
 		ns_exists "$ns" || continue
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
@@ -434,6 +404,9 @@ cmd_down() {
 		done
 		ip netns del "$ns"
 	done
+	if [ -x "$TCSTEER" ]; then
+		"$TCSTEER" gc >/dev/null 2>&1 || true
+	fi
 	echo "lab '$PREFIX' down"
 }
 

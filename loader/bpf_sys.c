@@ -27,6 +27,59 @@ _Static_assert(BTF_LOAD_LOG_TRUE_SIZE_OFF ==
 _Static_assert(PROG_LOAD_LOG_TRUE_SIZE_OFF + 4 <= sizeof(union bpf_attr),
 	       "log_true_size fits in the attr we pass");
 
+/* ---- TCX: newer than Debian 12's <linux/bpf.h> ---------------------------
+ * Offsets from the kernel's include/uapi/linux/bpf.h (6.6 and later),
+ * each pinned by a field the 6.1 header already has at the same place.
+ * Everything here sits inside sizeof(union bpf_attr) of the 6.1 header
+ * (144 bytes), so the kernel reads and writes it in the attr we pass. */
+
+/* BPF_LINK_CREATE: link_create.tcx.{relative_fd|relative_id,
+ * expected_revision}, the union after attach_type and flags. */
+#define LINK_CREATE_TCX_RELATIVE_OFF 16
+#define LINK_CREATE_TCX_REVISION_OFF 24
+_Static_assert(LINK_CREATE_TCX_RELATIVE_OFF ==
+	       offsetof(union bpf_attr, link_create.target_btf_id),
+	       "tcx.relative_fd opens the union, like target_btf_id");
+_Static_assert(LINK_CREATE_TCX_REVISION_OFF ==
+	       offsetof(union bpf_attr, link_create.tracing.cookie),
+	       "tcx.expected_revision is the union's second u64, like tracing.cookie");
+
+/* BPF_PROG_QUERY: link_ids, link_attach_flags and revision follow
+ * prog_attach_flags (6.6). */
+#define QUERY_LINK_IDS_OFF 40
+#define QUERY_LINK_ATTACH_FLAGS_OFF 48
+#define QUERY_REVISION_OFF 56
+_Static_assert(QUERY_LINK_IDS_OFF ==
+	       offsetof(union bpf_attr, query.prog_attach_flags) + 8,
+	       "link_ids follows prog_attach_flags");
+_Static_assert(QUERY_LINK_ATTACH_FLAGS_OFF == QUERY_LINK_IDS_OFF + 8 &&
+	       QUERY_REVISION_OFF == QUERY_LINK_ATTACH_FLAGS_OFF + 8,
+	       "link_attach_flags, then revision");
+_Static_assert(QUERY_REVISION_OFF + 8 <= sizeof(union bpf_attr),
+	       "revision fits in the attr we pass");
+
+/* struct bpf_link_info.tcx {ifindex, attach_type}: the union after type,
+ * id, prog_id (8-aligned), where xdp.ifindex and netns.attach_type are. */
+#define LINK_INFO_TCX_IFINDEX_OFF 16
+#define LINK_INFO_TCX_ATTACH_TYPE_OFF 20
+_Static_assert(LINK_INFO_TCX_IFINDEX_OFF ==
+	       offsetof(struct bpf_link_info, xdp.ifindex),
+	       "tcx.ifindex opens the union, like xdp.ifindex");
+_Static_assert(LINK_INFO_TCX_ATTACH_TYPE_OFF ==
+	       offsetof(struct bpf_link_info, netns.attach_type),
+	       "tcx.attach_type is the union's second u32");
+
+/* Enum values: append-only in the kernel, so counted from members the
+ * 6.1 header has. */
+_Static_assert(BPF_SYS_TCX_INGRESS == BPF_LSM_CGROUP + 3 &&
+	       BPF_SYS_TCX_EGRESS == BPF_LSM_CGROUP + 4,
+	       "STRUCT_OPS, NETFILTER, then TCX_INGRESS, TCX_EGRESS");
+_Static_assert(BPF_SYS_LINK_TYPE_TCX == BPF_LINK_TYPE_STRUCT_OPS + 2,
+	       "NETFILTER, then TCX");
+_Static_assert(BPF_F_REPLACE == (1U << 2) && BPF_SYS_F_BEFORE == (1U << 3),
+	       "the mprog flags follow BPF_F_REPLACE");
+/* ---- end of the TCX definitions ------------------------------------------ */
+
 static const char *const cmd_names[] = {
 	[BPF_MAP_CREATE] = "BPF_MAP_CREATE",
 	[BPF_MAP_LOOKUP_ELEM] = "BPF_MAP_LOOKUP_ELEM",
@@ -42,6 +95,13 @@ static const char *const cmd_names[] = {
 	[BPF_OBJ_GET_INFO_BY_FD] = "BPF_OBJ_GET_INFO_BY_FD",
 	[BPF_BTF_LOAD] = "BPF_BTF_LOAD",
 	[BPF_MAP_FREEZE] = "BPF_MAP_FREEZE",
+	[BPF_PROG_BIND_MAP] = "BPF_PROG_BIND_MAP",
+	[BPF_PROG_QUERY] = "BPF_PROG_QUERY",
+	[BPF_LINK_CREATE] = "BPF_LINK_CREATE",
+	[BPF_LINK_UPDATE] = "BPF_LINK_UPDATE",
+	[BPF_LINK_GET_FD_BY_ID] = "BPF_LINK_GET_FD_BY_ID",
+	[BPF_ENABLE_STATS] = "BPF_ENABLE_STATS",
+	[BPF_LINK_DETACH] = "BPF_LINK_DETACH",
 };
 
 const char *bpf_sys_cmd_name(int cmd)
@@ -194,6 +254,20 @@ static uint32_t attr_u32_at(const union bpf_attr *attr, size_t off)
 	return v;
 }
 
+static uint64_t attr_u64_at(const union bpf_attr *attr, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)attr + off, sizeof(v));
+	return v;
+}
+
+static void attr_put(union bpf_attr *attr, size_t off, const void *v,
+		     size_t len)
+{
+	memcpy((char *)attr + off, v, len);
+}
+
 int bpf_sys_prog_load(struct bpf_sys_prog_attr *a, struct errmsg *err)
 {
 	union bpf_attr attr;
@@ -333,6 +407,16 @@ int bpf_sys_prog_get_map_ids(int prog_fd, uint32_t *ids, uint32_t *n,
 	return ret;
 }
 
+int bpf_sys_prog_bind_map(int prog_fd, int map_fd, struct errmsg *err)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_bind_map.prog_fd = (uint32_t)prog_fd;
+	attr.prog_bind_map.map_fd = (uint32_t)map_fd;
+	return sys_bpf(BPF_PROG_BIND_MAP, &attr, err);
+}
+
 int bpf_sys_prog_test_run(struct bpf_sys_test_run *t, struct errmsg *err)
 {
 	union bpf_attr attr;
@@ -354,4 +438,106 @@ int bpf_sys_prog_test_run(struct bpf_sys_test_run *t, struct errmsg *err)
 	t->duration = attr.test.duration;
 	t->data_size_out = attr.test.data_size_out;
 	return ret;
+}
+
+int bpf_sys_link_create(const struct bpf_sys_link_create *a,
+			struct errmsg *err)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.link_create.prog_fd = (uint32_t)a->prog_fd;
+	attr.link_create.target_ifindex = a->target_ifindex;
+	attr.link_create.attach_type = a->attach_type;
+	attr.link_create.flags = a->flags;
+	attr_put(&attr, LINK_CREATE_TCX_RELATIVE_OFF, &a->relative,
+		 sizeof(a->relative));
+	attr_put(&attr, LINK_CREATE_TCX_REVISION_OFF, &a->expected_revision,
+		 sizeof(a->expected_revision));
+	return sys_bpf(BPF_LINK_CREATE, &attr, err);
+}
+
+int bpf_sys_link_update(int link_fd, int new_prog_fd, int old_prog_fd,
+			struct errmsg *err)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.link_update.link_fd = (uint32_t)link_fd;
+	attr.link_update.new_prog_fd = (uint32_t)new_prog_fd;
+	if (old_prog_fd >= 0) {
+		attr.link_update.flags = BPF_F_REPLACE;
+		attr.link_update.old_prog_fd = (uint32_t)old_prog_fd;
+	}
+	return sys_bpf(BPF_LINK_UPDATE, &attr, err);
+}
+
+int bpf_sys_link_detach(int link_fd, struct errmsg *err)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.link_detach.link_fd = (uint32_t)link_fd;
+	return sys_bpf(BPF_LINK_DETACH, &attr, err);
+}
+
+int bpf_sys_link_get_fd_by_id(uint32_t id, struct errmsg *err)
+{
+	return get_fd_by_id(BPF_LINK_GET_FD_BY_ID, id, err);
+}
+
+int bpf_sys_link_get_info(int link_fd, struct bpf_sys_link_info *info,
+			  struct errmsg *err)
+{
+	struct bpf_link_info raw;
+	int ret = obj_get_info(link_fd, &raw, sizeof(raw), err);
+
+	memset(info, 0, sizeof(*info));
+	if (ret < 0)
+		return ret;
+	info->type = raw.type;
+	info->id = raw.id;
+	info->prog_id = raw.prog_id;
+	if (raw.type == BPF_SYS_LINK_TYPE_TCX) {
+		memcpy(&info->ifindex,
+		       (const char *)&raw + LINK_INFO_TCX_IFINDEX_OFF,
+		       sizeof(info->ifindex));
+		memcpy(&info->attach_type,
+		       (const char *)&raw + LINK_INFO_TCX_ATTACH_TYPE_OFF,
+		       sizeof(info->attach_type));
+	}
+	return 0;
+}
+
+int bpf_sys_prog_query(struct bpf_sys_prog_query *q, struct errmsg *err)
+{
+	union bpf_attr attr;
+	uint64_t ptr;
+	int ret;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.query.target_fd = q->target; /* also target_ifindex */
+	attr.query.attach_type = q->attach_type;
+	attr.query.prog_ids = ptr_to_u64(q->prog_ids);
+	attr.query.prog_cnt = q->prog_ids ? q->count : 0;
+	if (q->link_ids) {
+		ptr = ptr_to_u64(q->link_ids);
+		attr_put(&attr, QUERY_LINK_IDS_OFF, &ptr, sizeof(ptr));
+	}
+	ret = sys_bpf(BPF_PROG_QUERY, &attr, err);
+	if (ret == 0 || ret == -ENOSPC) {
+		q->count = attr.query.prog_cnt;
+		q->attach_flags = attr.query.attach_flags;
+		q->revision = attr_u64_at(&attr, QUERY_REVISION_OFF);
+	}
+	return ret;
+}
+
+int bpf_sys_enable_stats(struct errmsg *err)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.enable_stats.type = BPF_STATS_RUN_TIME;
+	return sys_bpf(BPF_ENABLE_STATS, &attr, err);
 }

@@ -185,12 +185,14 @@ static int load_all(struct load_ctx *c, size_t chosen)
 	ret = prepare_maps(c);
 	if (ret < 0)
 		return ret;
-	ret = load_progs(c, chosen);
-	if (ret < 0)
-		return ret;
-	ret = fill_prog_arrays(c);
-	if (ret < 0)
-		return ret;
+	if (!c->opts->maps_only) {
+		ret = load_progs(c, chosen);
+		if (ret < 0)
+			return ret;
+		ret = fill_prog_arrays(c);
+		if (ret < 0)
+			return ret;
+	}
 	ret = pin_new_maps(c);
 	if (ret < 0)
 		unpin_new_maps(c);

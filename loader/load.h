@@ -9,6 +9,16 @@
 #include "errmsg.h"
 #include "object.h"
 
+/* A map to use instead of creating or opening one: an object's map pinned
+ * by name whose kernel name (at most 15 characters) is this gets a
+ * duplicate of fd (it must match the object's definition), and is not
+ * pinned. How a program is reloaded onto the maps of the one it replaces
+ * when those are not pinned. */
+struct load_reuse {
+	const char *name;
+	int fd;
+};
+
 struct load_opts {
 	/* Directory (on bpffs) where MAP_PIN_BY_NAME maps are pinned and
 	 * reused; NULL disables pinning by name. Created if missing. */
@@ -25,6 +35,20 @@ struct load_opts {
 	void *log_stream; /* FILE * */
 	/* Put before each note, e.g. "tcsteer: " (nothing if NULL). */
 	const char *note_prefix;
+	/* Maps to reuse by name (see struct load_reuse). */
+	const struct load_reuse *reuse;
+	size_t nreuse;
+	/* Create (and pin) the maps the program needs, but load no program:
+	 * out->prog_fd stays -1. */
+	bool maps_only;
+	/* The caller made pin_dir's parent, on bpffs: pin_dir is created with
+	 * one mkdir when a map is pinned there, without checking each
+	 * component of its path. */
+	bool pin_dir_parent_ok;
+	/* Pin nothing and open no pins: maps pinned by name or globally are
+	 * created like the others (or taken from reuse). For a process whose
+	 * pins would not outlive it. */
+	bool no_pins;
 };
 
 struct loaded_object {

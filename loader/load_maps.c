@@ -5,6 +5,8 @@
 #include "load_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +82,8 @@ void load_btf(struct load_ctx *c)
 static const char *pin_dir_for(const struct load_ctx *c,
 			       const struct map_spec *m)
 {
+	if (c->opts->no_pins)
+		return NULL;
 	switch (m->pinning) {
 	case MAP_PIN_BY_NAME:
 		return c->opts->pin_dir;
@@ -188,6 +192,40 @@ static int open_pinned(struct load_ctx *c, size_t i)
 	return 1;
 }
 
+/* Returns 1 and a duplicate in lo->map_fds[i] if opts->reuse names the
+ * map, 0 if it does not, or -errno. */
+static int open_reused(struct load_ctx *c, size_t i)
+{
+	const struct map_spec *m = &c->obj->maps[i];
+	char what[100], name[BPF_OBJ_NAME_LEN];
+	size_t j;
+	int fd, ret;
+
+	/* Only maps shared by name: a program's own maps (its global data,
+	 * its tail-call tables) are always its own. */
+	if (m->pinning != MAP_PIN_BY_NAME)
+		return 0;
+	object_kernel_name(name, m->name);
+	for (j = 0; j < c->opts->nreuse; j++)
+		if (!strcmp(c->opts->reuse[j].name, name))
+			break;
+	if (j == c->opts->nreuse)
+		return 0;
+	snprintf(what, sizeof(what), "\"%s\" of the program it replaces", m->name);
+	fd = fcntl(c->opts->reuse[j].fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return errmsg_set(c->err, errno, "cannot reuse map %s: %s", what,
+				  strerror(errno));
+	ret = check_pinned(c, m, what, fd);
+	if (ret < 0) {
+		close(fd);
+		return ret;
+	}
+	c->lo->map_fds[i] = fd;
+	load_note(c, "map \"%s\": reusing the map of the program it replaces", m->name);
+	return 1;
+}
+
 static int map_create_error(struct load_ctx *c, const struct map_spec *m,
 			    int ret)
 {
@@ -273,8 +311,11 @@ static int fill_global_data(struct load_ctx *c, size_t i)
 
 static int prepare_map(struct load_ctx *c, size_t i)
 {
-	int ret = make_pin_path(c, i);
+	int ret = open_reused(c, i);
 
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
+	ret = make_pin_path(c, i);
 	if (ret < 0)
 		return ret;
 	if (c->pin_path[i]) {
@@ -319,7 +360,11 @@ static int pin_map(struct load_ctx *c, size_t i)
 	const char *dir = pin_dir_for(c, m);
 	int ret;
 
-	ret = bpffs_mkdir_p(dir, 0700, c->err);
+	if (c->opts->pin_dir_parent_ok && dir == c->opts->pin_dir)
+		ret = mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 :
+		      errmsg_set(c->err, errno, "cannot create %s: %s", dir, strerror(errno));
+	else
+		ret = bpffs_mkdir_p(dir, 0700, c->err);
 	if (ret < 0)
 		return errmsg_prefix(c->err, "cannot pin map \"%s\"", m->name);
 	ret = bpf_sys_obj_pin(c->lo->map_fds[i], c->pin_path[i], NULL);

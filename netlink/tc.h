@@ -55,6 +55,9 @@ struct tc_conn;
 int tc_conn_open(struct tc_conn **out, struct errmsg *err);
 void tc_conn_close(struct tc_conn *c);
 
+/* The socket (of the caller's network namespace: its cookie names it). */
+int tc_conn_fd(const struct tc_conn *c);
+
 /* Next sequence number for a request built by the caller. */
 uint32_t tc_conn_next_seq(struct tc_conn *c);
 

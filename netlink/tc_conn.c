@@ -91,6 +91,11 @@ void tc_conn_close(struct tc_conn *c)
 	free(c);
 }
 
+int tc_conn_fd(const struct tc_conn *c)
+{
+	return mnl_socket_get_fd(c->nl);
+}
+
 uint32_t tc_conn_next_seq(struct tc_conn *c)
 {
 	/* 0 means "any" to libmnl's sequence check: skip it. */

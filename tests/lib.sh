@@ -68,6 +68,41 @@ two_hosts() {
 # ts ARGS...: tcsteer in the test's host namespace $H.
 ts() { in_ns "$H" "$TCSTEER" "$@"; }
 
+# table_pins TABLE: the directory holding TABLE's pinned maps in $H (from
+# `route show -j -d`), for bpftool.
+# (/nonexistent when there is no such table).
+# pinned_slots PINS: "prefix slot" of every route of the table pinned in
+# PINS, read by bpftool (the slot indexes the counters; the CLI never shows
+# it).
+pinned_slots() {
+	local m
+	for m in steer_v4 steer_v6; do
+		bpftool -j map dump pinned "$1/$m"
+	done | python3 -c '
+import ipaddress, json, sys
+for doc in sys.stdin:
+    for e in json.loads(doc):
+        k, v = e["formatted"]["key"], e["formatted"]["value"]
+        print("%s/%d %d" % (ipaddress.ip_address(bytes(k["addr"])), k["prefixlen"], v["slot"]))' | sort
+}
+# state_dir TABLE: $H's state directory (the parent of a table's).
+state_dir() { dirname "$(table_pins "$1")"; }
+# stale_records TABLE: the device directories of $H's state whose device
+# is gone (none expected: tcsteer removes them).
+stale_records() {
+	local d idx live
+	live=" $(ip -n "$H" -j link show | python3 -c 'import json, sys; print(" ".join(str(l["ifindex"]) for l in json.load(sys.stdin)))') "
+	for d in "$(state_dir "$1")"/if*; do
+		[ -e "$d" ] || continue
+		idx=${d##*/if}
+		[[ $live == *" $idx "* ]] || echo "$d"
+	done
+}
+table_pins() {
+	{ ts -j -d route show table "$1" 2>/dev/null || echo '{}'; } |
+		python3 -c 'import json, sys; print(json.load(sys.stdin).get("pins", "/nonexistent"))'
+}
+
 # Every namespace named after this test's id goes, also those made in a
 # $(new_netns ...) subshell, which the parent shell cannot record.
 cleanup_netns() {
@@ -75,8 +110,9 @@ cleanup_netns() {
 	for ns in $(ip netns list | awk -v p="${T_ID}-" 'index($1, p) == 1 {print $1}'); do
 		ip netns del "$ns" 2>/dev/null || true
 	done
-	# Pins the tests made for devices named after this test's id.
-	rm -rf /sys/fs/bpf/tcsteer/"${T_ID}"* 2>/dev/null || true
+	# The state of the namespaces just deleted (and of any other namespace
+	# that is gone).
+	"$TCSTEER" gc >/dev/null 2>&1 || true
 }
 trap cleanup_netns EXIT
 
@@ -118,3 +154,88 @@ done_testing() {
 	echo "$T_NAME: $T_PASSES passed, $T_FAILS failed"
 	[ "$T_FAILS" = 0 ]
 }
+
+# ---- a small steering world: a server whose replies must be steered -------
+# world W: namespaces ${T_ID}-Ws (server), -Wg (its default gateway), -Wr
+# (the router on its secondary link); in the server, e0 (10.77.0.1/24) to
+# the gateway g0 (.2) and e1 (10.78.0.1/24) to the router r0 (10.78.0.2).
+# Every world has the same device names and addresses: only the network
+# namespace tells them apart. Sets W_S, W_G, W_R for the last world made.
+world() {
+	local w=$1
+	W_S=$(new_netns "${w}s")
+	W_G=$(new_netns "${w}g")
+	W_R=$(new_netns "${w}r")
+	ip link add e0 netns "$W_S" type veth peer name g0 netns "$W_G"
+	ip link add e1 netns "$W_S" type veth peer name r0 netns "$W_R"
+	ip -n "$W_G" link set g0 up
+	ip -n "$W_R" link set r0 up
+	ip -n "$W_S" link set e0 up
+	ip -n "$W_S" link set e1 up
+	ip -n "$W_S" addr add 10.77.0.1/24 dev e0
+	ip -n "$W_G" addr add 10.77.0.2/24 dev g0
+	ip -n "$W_S" addr add 10.78.0.1/24 dev e1
+	ip -n "$W_R" addr add 10.78.0.2/24 dev r0
+}
+# rx_packets NS DEV
+rx_packets() { ip -n "$1" -s -j link show dev "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])'; }
+# steered W: 3 UDP datagrams from the server of world W (source
+# 10.77.0.1) to its gateway arrive at its router instead (the steering
+# route 10.77.0.0/24 via 10.78.0.2 dev e1 is in effect); unsteered W: pings
+# to the gateway are answered.
+steered() {
+	local s="${T_ID}-$1s" r="${T_ID}-$1r" before after
+	before=$(rx_packets "$r" r0)
+	in_ns "$s" bash -c 'for i in 1 2 3; do echo steer >/dev/udp/10.77.0.2/9; done' 2>/dev/null || true
+	sleep 0.1
+	after=$(rx_packets "$r" r0)
+	[ "$after" -ge $((before + 3)) ]
+}
+unsteered() {
+	in_ns "${T_ID}-$1s" ping -c 2 -i 0.1 -W 1 10.77.0.2 >/dev/null 2>&1
+}
+# in_netns_exec NS CMD...: like in_ns, but the way `ip netns exec` runs it
+# (a private mount namespace with its own /sys: no bpffs of the host).
+in_netns_exec() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# ---- a numbered UDP stream that counts what a change loses (stream.py) ----
+STREAM_PIDS=()
+# stream_start OUT RECV_NS IFNAME SEND_NS SRC DST COUNT INTERVAL: a receiver
+# in RECV_NS on port 9999 (datagrams arriving on its IFNAME count as
+# steered), then a sender in SEND_NS of COUNT datagrams from SRC to DST,
+# one every INTERVAL s. The receiver's summary ("received N lost L steered
+# S ...") lands in OUT. Sets STREAM_SENDER (runs while the stream does).
+stream_start() {
+	local out=$1 rns=$2 ifname=$3 sns=$4 src=$5 dst=$6 count=$7 interval=$8 i
+	rm -f "$out.ready" "$out"
+	in_ns "$rns" python3 "$TCSTEER_SRC/tests/integration/stream.py" recv 9999 "$count" \
+		"$ifname" "$out.ready" >"$out" &
+	STREAM_PIDS=($!)
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$out.ready" ] && break
+		kill -0 "${STREAM_PIDS[0]}" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [ ! -e "$out.ready" ]; then
+		fail "the stream's receiver did not start"
+		exit 1
+	fi
+	in_ns "$sns" python3 "$TCSTEER_SRC/tests/integration/stream.py" send "$src" "$dst" \
+		9999 "$count" "$interval" &
+	STREAM_SENDER=$!
+	STREAM_PIDS+=("$STREAM_SENDER")
+}
+# stream_wait: the sender and the receiver are done (not in a $(...): a
+# subshell cannot wait for them).
+stream_wait() {
+	wait "${STREAM_PIDS[@]}" 2>/dev/null || true
+	STREAM_PIDS=()
+}
+# stream_stop: for EXIT traps.
+stream_stop() {
+	local p
+	for p in "${STREAM_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	STREAM_PIDS=()
+}
+# stream_field OUT KEY: one number of the summary ("lost", "steered", ...).
+stream_field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$1"; }

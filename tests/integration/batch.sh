@@ -20,7 +20,7 @@ resolve_neighbours
 WORK=$(mktemp -d)
 trap 'cleanup_netns; rm -rf "$WORK"' EXIT
 
-PINS=/sys/fs/bpf/tcsteer/$DEV_A
+pins() { table_pins "$DEV_A"; }
 PASS="$TCSTEER_PROGS/pass.o"
 
 # state: everything a batch could change, as one comparable text: the
@@ -31,8 +31,8 @@ state() {
 	ts -j show dev "$DEV_B"
 	ts -j route show -s table "$DEV_A" | python3 -c '
 import json, sys; t = json.load(sys.stdin); del t["miss"]; print(t)'
-	bpftool map dump pinned "$PINS/steer_v4"
-	bpftool map dump pinned "$PINS/steer_v6"
+	bpftool map dump pinned "$(pins)/steer_v4"
+	bpftool map dump pinned "$(pins)/steer_v6"
 }
 routes() { ts route show table "$DEV_A" | sort; }
 ours() { ts -j show dev "$1" | python3 -c '

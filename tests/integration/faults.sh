@@ -43,13 +43,7 @@ fi
 ALT=$TCSTEER_BUILD/tests/integration/steer_alt.o
 NLBUF=$TCSTEER_BUILD/tests/integration/faults_nlbuf
 WORK=$(mktemp -d)
-STREAM_PIDS=()
-stop_stream() {
-	local p
-	for p in "${STREAM_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	STREAM_PIDS=()
-}
-trap 'stop_stream; cleanup_netns; rm -rf "$WORK"' EXIT
+trap 'stream_stop; cleanup_netns; rm -rf "$WORK"' EXIT
 
 H=$(new_netns h)
 P=$(new_netns p)
@@ -76,7 +70,11 @@ straced() {
 	shift
 	in_ns "$H" env "$NOLEAK" strace -qq -o /dev/null "${opts[@]}" "$TCSTEER" "$@"
 }
-ours() { ts show dev "$DEV" | awk '/\[tcsteer\]/ { for (i = 1; i < NF; i++) if ($i == "id") print $(i + 1) }'; }
+# ours: the program of tcsteer's newest filter (show lists the lowest
+# priority value, the one added last, first).
+ours() { ts show dev "$DEV" | awk '/\[tcsteer\]/ { for (i = 1; i < NF; i++) if ($i == "id") print $(i + 1); exit }'; }
+# ntcsteer: how many of the bpf filters are tcsteer's.
+ntcsteer() { ts show dev "$DEV" | grep -c '\[tcsteer\]' || true; }
 nbpf() { ts show dev "$DEV" | grep -c ' bpf ' || true; }
 # Packets P received on its secondary interface: the steered path.
 steered_rx() {
@@ -110,81 +108,14 @@ BASE=$(ours)
 steers "baseline" "$BASE"
 
 # ---- 1. zero loss while replacing ------------------------------------------
-cat >"$WORK/stream.py" <<'EOF'
-"""stream.py send SRC DST PORT COUNT INTERVAL | recv PORT COUNT IFNAME READY"""
-import socket, struct, sys, time
-
-IP_PKTINFO = 8  # <linux/in.h>; Python's socket module lacks it
-
-if sys.argv[1] == "send":
-    src, dst, port, count, interval = sys.argv[2], sys.argv[3], int(sys.argv[4]), \
-        int(sys.argv[5]), float(sys.argv[6])
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((src, 0))
-    start = time.monotonic()
-    for seq in range(count):
-        s.sendto(struct.pack("!Q", seq), (dst, port))
-        delay = start + (seq + 1) * interval - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-    sys.exit(0)
-
-port, count, ifname, ready = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
-steered_if = socket.if_nametoindex(ifname)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
-s.bind(("0.0.0.0", port))
-open(ready, "w").close()
-seen, steered, dups, last = set(), 0, 0, -1
-s.settimeout(10)
-try:
-    while len(seen) < count:
-        data, anc, _, _ = s.recvmsg(64, socket.CMSG_SPACE(12))
-        seq, = struct.unpack("!Q", data[:8])
-        ifindex = next((struct.unpack("i", d[:4])[0] for lvl, typ, d in anc
-                        if lvl == socket.IPPROTO_IP and typ == IP_PKTINFO), 0)
-        if seq in seen:
-            dups += 1
-            continue
-        seen.add(seq)
-        steered += ifindex == steered_if
-        last = max(last, seq)
-        s.settimeout(2)
-except socket.timeout:
-    pass
-tail = sum(1 for q in range(count - count // 4, count) if q in seen)
-print(f"received {len(seen)} lost {count - len(seen)} steered {steered} "
-      f"duplicates {dups} last_quarter {tail}/{count // 4}")
-EOF
-
-# stream COUNT INTERVAL: start a receiver in P and a sender in H; the
-# receiver's summary lands in $WORK/stream.out.
+# stream COUNT INTERVAL: a receiver in P counting arrivals on its secondary
+# interface, and a sender in H (lib.sh's stream_start); the receiver's
+# summary lands in $WORK/stream.out.
 stream() {
-	rm -f "$WORK/ready" "$WORK/stream.out"
-	in_ns "$P" python3 "$WORK/stream.py" recv 9999 "$1" "${T_ID}t" "$WORK/ready" \
-		>"$WORK/stream.out" &
-	STREAM_PIDS=($!)
-	for ((i = 0; i < 100; i++)); do
-		[ -e "$WORK/ready" ] && break
-		kill -0 "${STREAM_PIDS[0]}" 2>/dev/null || break
-		sleep 0.05
-	done
-	if [ ! -e "$WORK/ready" ]; then
-		fail "the receiver did not start"
-		exit 1
-	fi
-	in_ns "$H" python3 "$WORK/stream.py" send 10.81.0.1 10.81.0.2 9999 "$1" "$2" &
-	SENDER=$!
-	STREAM_PIDS+=("$SENDER")
+	stream_start "$WORK/stream.out" "$P" "${T_ID}t" "$H" 10.81.0.1 10.81.0.2 "$1" "$2"
+	SENDER=$STREAM_SENDER
 }
-# stream_wait: the sender and the receiver are done (not in a $(...):
-# a subshell cannot wait for them).
-stream_wait() {
-	wait "${STREAM_PIDS[@]}" 2>/dev/null || true
-	STREAM_PIDS=()
-}
-field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$WORK/stream.out"; }
+field() { stream_field "$WORK/stream.out" "$1"; }
 
 COUNT=4000
 stream "$COUNT" 0.001
@@ -237,7 +168,7 @@ sweep() {
 		lines=$(printf '%s' "$out" | grep -c . || true)
 		local now left
 		now=$(ours)
-		left=$(ls /sys/fs/bpf/tcsteer/"$DEV"/ | grep -c _new || true)
+		left=$(ls "$(state_dir "$DEV")"/if*/ | grep -c _new || true)
 		if [ "$errno" = EINTR ] && [ "$rc" != 0 ]; then
 			fail "$sc #$i $errno: not retried: $out"; bad=1
 		elif [ "$rc" = 0 ] && { [ "$now" = "$BASE" ] || [ -z "$now" ]; }; then
@@ -254,7 +185,7 @@ sweep() {
 			echo "# $sc #$i $errno left the old filter; the next attach retires it"
 			ORPHANS=$((ORPHANS + 1))
 			ts attach dev "$DEV" object "$ALT"
-			if [ -n "$(ts show dev "$DEV" | awk '!/\[tcsteer\]/')" ]; then
+			if [ "$(nbpf)" != 1 ]; then
 				fail "$sc #$i $errno: the next attach did not retire the old filter"; bad=1
 				remove_orphans
 			fi
@@ -282,7 +213,7 @@ sweep recvmsg ENOBUFS
 echo "# fault sweep: $INJECTED faults injected, $ORPHANS left the old filter for the next attach to retire"
 
 # ---- 3. a stale pin with another map spec -----------------------------------
-PINS=/sys/fs/bpf/tcsteer/$DEV
+PINS=$(table_pins "$DEV")
 mv "$PINS/steer_v4" "$PINS/steer_v4_saved"
 bpftool map create "$PINS/steer_v4" type lpm_trie key 8 value 4 entries 16 \
 	name steer_v4 flags 1
@@ -343,9 +274,7 @@ vanish() {
 	else
 		fail "device deleted during $1 #$2: exit $rc: $out"
 	fi
-	check "no record left for the vanished device" \
-		test ! -e "/sys/fs/bpf/tcsteer/$dev/prog_egress"
-	rm -rf "/sys/fs/bpf/tcsteer/$dev"
+	check "no record left for the vanished device" test -z "$(stale_records "$DEV")"
 }
 vanish bpf 1           # while loading the program
 vanish sendto 1        # before the clsact qdisc is made
@@ -371,13 +300,16 @@ steers "after $SEC down and up" "$BASE"
 echo "# next hop after the flap: $(ip -n "$H" neigh show 10.82.0.2 dev "$SEC")"
 
 # ---- 7. bpffs not mounted ---------------------------------------------------
+# In a mount namespace of its own with no bpffs, and no ancestor in another
+# mount namespace to borrow one from (a new PID namespace: its PID 1 is the
+# oldest ancestor tcsteer sees), tcsteer mounts one and pins there.
 NOFS="${T_ID}f"
 ip link add "$NOFS" netns "$H" type veth peer name "${T_ID}g" netns "$P"
 ip -n "$H" link set "$NOFS" up
-out=$(unshare --mount --propagation private bash -c '
+out=$(unshare --mount --propagation private --pid --fork --mount-proc bash -c '
 	while mountpoint -q /sys/fs/bpf; do umount /sys/fs/bpf; done
 	nsenter --net="/run/netns/$1" "$2" -v attach dev "$3" 2>&1 &&
-	mountpoint -q /sys/fs/bpf && test -e "/sys/fs/bpf/tcsteer/$3/prog_egress" &&
+	mountpoint -q /sys/fs/bpf && test -n "$(ls /sys/fs/bpf/tcsteer/netns/*/if*/prog_egress)" &&
 	echo "pinned in the new bpffs"' _ "$H" "$TCSTEER" "$NOFS") && rc=0 || rc=$?
 echo "$out" | sed 's/^/# no bpffs: /'
 check "attach without bpffs mounts it and pins there" \

@@ -52,12 +52,15 @@ PROG=$(ours prog_id)
 check "show: tcsteer's filter runs legacy_steer (id $PROG)" test "$(ours prog_name)" = legacy_steer
 check "tc sees it direct-action" bash -c "ip netns exec $H tc filter show dev $DEV_A egress | grep -q 'id $PROG .*direct-action\|direct-action.*id $PROG'"
 
-# The map, found from the program as an operator would.
+# The map, found from the program as an operator would: its one map
+# besides the tcsteer_meta that tcsteer binds to every program it attaches.
 MAP=$(bpftool -j prog show id "$PROG" | python3 -c '
-import json, sys
+import json, subprocess, sys
 ids = json.load(sys.stdin).get("map_ids", [])
-print(ids[0] if len(ids) == 1 else "none")')
-check "bpftool: the program uses one map (id $MAP)" test "$MAP" != none
+names = {i: json.loads(subprocess.check_output(["bpftool", "-j", "map", "show", "id", str(i)]))["name"] for i in ids}
+own = [i for i in ids if names[i] != "tcsteer_meta"]
+print(own[0] if len(own) == 1 and len(ids) == 2 else "none")')
+check "bpftool: the program uses one map and its tcsteer_meta (id $MAP)" test "$MAP" != none
 check "it is the legacy hash: legacy_nh, key 4, value 8, 1024 entries" bash -c "
 	bpftool -j map show id $MAP | python3 -c '
 import json, sys

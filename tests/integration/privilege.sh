@@ -111,7 +111,9 @@ check "nothing installed is world-writable" test -z "$(find "$DEST" ! -type l -p
 check "the binary is not setuid" test -z "$(find "$TCSTEER" -perm /6000)"
 
 # ---- pin modes, even with umask 000; writes only to bpffs ---------------------
-out=$(unshare --mount --propagation private bash -c '
+# A fresh bpffs: a mount namespace without one and a PID namespace, so that
+# no ancestor's bpffs is borrowed (state/root.h).
+out=$(unshare --mount --propagation private --pid --fork --mount-proc bash -c '
 	while mountpoint -q /sys/fs/bpf; do umount /sys/fs/bpf; done
 	umask 000
 	nsenter --net="/run/netns/$1" strace -f -qq -o "$4/trace" \
@@ -119,7 +121,8 @@ out=$(unshare --mount --propagation private bash -c '
 		-e signal=none -s 256 \
 		env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" "$2" attach dev "$3" >&2 &&
 	nsenter --net="/run/netns/$1" "$2" route add 10.83.0.5/32 via 10.83.0.2 dev "$3" table "$3" >&2 &&
-	stat -c "%a %F %n" /sys/fs/bpf /sys/fs/bpf/tcsteer /sys/fs/bpf/tcsteer/"$3" /sys/fs/bpf/tcsteer/"$3"/*' \
+	find /sys/fs/bpf/tcsteer -exec stat -c "%a %F %n" {} + &&
+	stat -c "%a %F %n" /sys/fs/bpf' \
 	_ "$H" "$TCSTEER" "$DEV" "$WORK") && rc=0 || rc=$?
 echo "$out" | sed 's/^/# /'
 check "attach and route add in a fresh bpffs under umask 000" test "$rc" = 0

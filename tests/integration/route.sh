@@ -24,7 +24,7 @@ ensure_bpffs
 steer_topology
 resolve_neighbours
 
-PINS=/sys/fs/bpf/tcsteer/$DEV_A
+pins() { table_pins "$DEV_A"; }
 ETH_IP4_ECHO=98         # bytes of a default ping at TC egress: 14 + 20 + 64
 ETH_IP6_ECHO=118        # 14 + 40 + 64
 
@@ -44,32 +44,20 @@ print(*["%d %d" % (r["packets"], r["bytes"]) for r in t["routes"] if r["prefix"]
 }
 miss() { stats_json | python3 -c 'import json, sys; print(json.load(sys.stdin)["miss"]["packets"])'; }
 
-# slots: "prefix slot" of every route, read from the pinned maps by bpftool
-# (the slot indexes the counters; the CLI never shows it).
-slots() {
-	local m
-	for m in steer_v4 steer_v6; do
-		bpftool -j map dump pinned "$PINS/$m"
-	done | python3 -c '
-import ipaddress, json, sys
-for doc in sys.stdin:
-    for e in json.loads(doc):
-        k, v = e["formatted"]["key"], e["formatted"]["value"]
-        print("%s/%d %d" % (ipaddress.ip_address(bytes(k["addr"])), k["prefixlen"], v["slot"]))' | sort
-}
+slots() { pinned_slots "$(pins)"; }
 slot_of() { slots | awk -v p="$1" '$1 == p { print $2 }'; }
 
 # 1. Routes before any attach: `table` names the table, which comes to be.
 check "route add before attach creates the table" \
 	ts route add 10.99.1.0/24 via "$NH_Q4" dev "$DEV_B" table "$DEV_A"
-check "its maps are pinned" test -e "$PINS/steer_v4" -a -e "$PINS/steer_v6" -a -e "$PINS/steer_stats"
+check "its maps are pinned" test -e "$(pins)/steer_v4" -a -e "$(pins)/steer_v6" -a -e "$(pins)/steer_stats"
 check "add a /32 inside it" ts route add 10.99.1.5/32 via "$NH_R4" dev "$DEV_C" table "$DEV_A"
 check "IPv4 prefix, IPv6 next hop" ts route add 10.99.2.0/24 via "$NH_Q6" dev "$DEV_B" table "$DEV_A"
 check "IPv6 prefix" ts route add fd00:99:1::/64 via "$NH_Q6" dev "$DEV_B" table "$DEV_A"
 check "IPv6 /128 inside it" ts route add fd00:99:1::5/128 via "$NH_R6" dev "$DEV_C" table "$DEV_A"
 expect_error "IPv6 prefix, IPv4 next hop is refused" "IPv6 prefix needs an IPv6 next hop" \
 	ts route add fd00:99:2::/64 via "$NH_R4" dev "$DEV_C" table "$DEV_A"
-expect_error "route show of a table that does not exist" "no steering table for ${T_ID}zz" \
+expect_error "route show of a table that does not exist" "no steering table ${T_ID}zz in this network namespace" \
 	ts route show table "${T_ID}zz"
 
 want="10.99.1.0/24 via $NH_Q4 dev $DEV_B
@@ -168,7 +156,7 @@ check "a /24 source counted on the /24 (7)" test "$(counter 10.99.1.0/24)" = "7 
 # 8. detach keeps the table (and counters); re-attach resumes it.
 stats_before=$(route_stats)
 check "detach" ts detach dev "$DEV_A"
-check "the table's pins survive detach" test -e "$PINS/steer_v4" -a -e "$PINS/steer_stats"
+check "the table's pins survive detach" test -e "$(pins)/steer_v4" -a -e "$(pins)/steer_stats"
 arrives "detached: nothing is steered" 2 "$SRC4_NET" "$P"
 check "detached: routes and counters unchanged" test "$(route_stats)" = "$stats_before"
 check "re-attach" ts attach dev "$DEV_A"

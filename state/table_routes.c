@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-#include "table.h"
+/* Routes and counters of a steering table: LPM keys, route slots, per-CPU
+ * counters. */
+#include "table_internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,112 +11,16 @@
 #include <unistd.h>
 
 #include "bpf_sys.h"
-#include "bpffs.h"
-#include "embedded.h"
-#include "load.h"
-#include "object.h"
-#include "record.h"
 
-static void map_path(char *out, size_t len, const char *dev, const char *map)
+int table_old_format(const struct steer_table *t, struct errmsg *err)
 {
-	char dir[96];
-
-	record_dir(dir, sizeof(dir), dev);
-	snprintf(out, len, "%s/%s", dir, map);
+	return errmsg_set(err, EPROTO, "the steering table %s has the format of tcsteer "
+			  "0.1: attach the steering program to a device that uses it "
+			  "(tcsteer attach dev DEV table %s) to upgrade it; its routes "
+			  "are kept", t->name, t->name);
 }
 
-static bool has_table(const char *dev)
-{
-	char path[128];
-
-	map_path(path, sizeof(path), dev, STEER_MAP_V4);
-	return access(path, F_OK) == 0;
-}
-
-int table_resolve(const char *requested, char dev[IF_NAMESIZE], struct errmsg *err)
-{
-	char found[512] = "";
-	struct dirent *de;
-	int count = 0;
-	DIR *d;
-
-	if (requested && requested[0]) {
-		snprintf(dev, IF_NAMESIZE, "%s", requested);
-		return 0;
-	}
-	d = opendir(TCSTEER_PIN_ROOT);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= IF_NAMESIZE ||
-		    !has_table(de->d_name))
-			continue;
-		if (count++ == 0)
-			strcpy(dev, de->d_name); /* length checked above */
-		snprintf(found + strlen(found), sizeof(found) - strlen(found),
-			 "%s%s", count > 1 ? ", " : "", de->d_name);
-	}
-	if (d)
-		closedir(d);
-	if (count == 1)
-		return 0;
-	if (count == 0)
-		return errmsg_set(err, ENOENT, "no steering table yet: attach tcsteer "
-				  "first, or name one with \"table NAME\"");
-	return errmsg_set(err, EINVAL, "several steering tables (%s): name one with "
-			  "\"table NAME\"", found);
-}
-
-/* Make the table's maps by loading the built-in program with pinning:
- * the loader pins its maps by name; the program itself is dropped. */
-static int table_create(const char *dev, struct errmsg *err)
-{
-	struct load_opts lopts = { 0 };
-	struct object_spec obj;
-	struct loaded_object lo;
-	const struct prog_spec *prog;
-	char dir[96];
-	int r;
-
-	r = bpffs_ensure_mounted(BPFFS_DEFAULT_MOUNT, NULL, err);
-	if (r < 0)
-		return r;
-	r = object_open(&obj, tcsteer_embedded_obj, tcsteer_embedded_obj_size, err);
-	if (r)
-		return errmsg_prefix(err, "built-in program");
-	prog = object_find_program(&obj, NULL, NULL, err);
-	record_dir(dir, sizeof(dir), dev);
-	lopts.pin_dir = dir;
-	r = prog ? object_load(&obj, prog, &lopts, &lo, err) : -ENOENT;
-	if (!r)
-		loaded_object_close(&lo);
-	object_close(&obj);
-	return r;
-}
-
-static int open_map(const char *dev, const char *name, uint32_t key_size,
-		    uint32_t value_size, struct errmsg *err)
-{
-	struct bpf_map_info info;
-	char path[128];
-	int fd, r;
-
-	map_path(path, sizeof(path), dev, name);
-	fd = bpf_sys_obj_get(path, 0, NULL);
-	if (fd == -ENOENT)
-		return errmsg_set(err, ENOENT, "no steering table for %s (%s is missing)",
-				  dev, path);
-	if (fd < 0)
-		return errmsg_set(err, -fd, "cannot open %s: %s", path, strerror(-fd));
-	r = bpf_sys_map_get_info(fd, &info, NULL);
-	if (r || info.key_size != key_size || info.value_size != value_size) {
-		close(fd);
-		return errmsg_set(err, EINVAL, "%s is not a tcsteer %s map (key %u, "
-				  "value %u bytes)", path, name, info.key_size,
-				  info.value_size);
-	}
-	return fd;
-}
-
-static unsigned int possible_cpus(void)
+unsigned int possible_cpus(void)
 {
 	unsigned int lo, hi, n = 0;
 	char buf[256], *p = buf;
@@ -143,47 +48,6 @@ static unsigned int possible_cpus(void)
 			break;
 	}
 	return n ? n : 1;
-}
-
-int table_open(struct steer_table *t, const char *dev, bool create,
-	       struct errmsg *err)
-{
-	int r;
-
-	memset(t, 0, sizeof(*t));
-	t->v4 = t->v6 = t->stats = -1;
-	snprintf(t->dev, sizeof(t->dev), "%s", dev);
-	if (create && !has_table(dev)) {
-		r = table_create(dev, err);
-		if (r)
-			return r;
-	}
-	t->v4 = open_map(dev, STEER_MAP_V4, sizeof(struct steer_key4),
-			 sizeof(struct steer_route), err);
-	if (t->v4 >= 0)
-		t->v6 = open_map(dev, STEER_MAP_V6, sizeof(struct steer_key6),
-				 sizeof(struct steer_route), err);
-	if (t->v6 >= 0)
-		t->stats = open_map(dev, STEER_MAP_STATS, sizeof(__u32),
-				    sizeof(struct steer_counter), err);
-	if (t->stats < 0) {
-		r = err ? -err->code : -EINVAL;
-		table_close(t);
-		return r;
-	}
-	t->ncpus = possible_cpus();
-	return 0;
-}
-
-void table_close(struct steer_table *t)
-{
-	if (t->v4 >= 0)
-		close(t->v4);
-	if (t->v6 >= 0)
-		close(t->v6);
-	if (t->stats >= 0)
-		close(t->stats);
-	t->v4 = t->v6 = t->stats = -1;
 }
 
 /* The LPM key of a prefix: prefix length, then the address bytes. */
@@ -218,6 +82,8 @@ int table_get(const struct steer_table *t, const struct ipaddr *prefix,
 	union steer_key k;
 	int fd = key_of(t, prefix, &k), ret;
 
+	if (t->format != STEER_FORMAT_VERSION)
+		return -EPROTO;
 	ret = bpf_sys_map_lookup(fd, &k, r, 0, NULL);
 	if (ret || prefix->prefixlen == 0)
 		return ret;
@@ -235,13 +101,15 @@ int table_put(const struct steer_table *t, const struct ipaddr *prefix,
 	union steer_key k;
 	int fd = key_of(t, prefix, &k), ret;
 
+	if (t->format != STEER_FORMAT_VERSION)
+		return table_old_format(t, err);
 	ret = bpf_sys_map_update(fd, &k, r, BPF_ANY, NULL);
 	if (ret == -ENOSPC)
 		return errmsg_set(err, ENOSPC, "steering table of %s is full (%u routes)",
-				  t->dev, STEER_MAX_ROUTES);
+				  t->name, STEER_MAX_ROUTES);
 	if (ret)
 		return errmsg_set(err, -ret, "cannot update the steering table of %s: %s",
-				  t->dev, strerror(-ret));
+				  t->name, strerror(-ret));
 	return 0;
 }
 
@@ -251,10 +119,12 @@ int table_del(const struct steer_table *t, const struct ipaddr *prefix,
 	union steer_key k;
 	int fd = key_of(t, prefix, &k), ret;
 
+	if (t->format != STEER_FORMAT_VERSION)
+		return table_old_format(t, err);
 	ret = bpf_sys_map_delete(fd, &k, NULL);
 	if (ret && ret != -ENOENT)
 		return errmsg_set(err, -ret, "cannot delete from the steering table of %s: %s",
-				  t->dev, strerror(-ret));
+				  t->name, strerror(-ret));
 	return ret;
 }
 
@@ -306,6 +176,8 @@ int table_list(const struct steer_table *t, struct route_entry **out,
 	size_t cap = 0;
 	int r;
 
+	if (t->format != STEER_FORMAT_VERSION)
+		return table_old_format(t, err);
 	*out = NULL;
 	*n = 0;
 	r = list_family(t->v4, AF_INET, out, n, &cap);
@@ -316,7 +188,7 @@ int table_list(const struct steer_table *t, struct route_entry **out,
 		*out = NULL;
 		*n = 0;
 		return errmsg_set(err, -r, "cannot read the steering table of %s: %s",
-				  t->dev, strerror(-r));
+				  t->name, strerror(-r));
 	}
 	return 0;
 }
@@ -326,10 +198,12 @@ int table_list(const struct steer_table *t, struct route_entry **out,
  * bpf() calls (a full table, 16383 routes: hours). The set is read once per
  * table and then kept up to date by this process's own allocations; a slot
  * freed meanwhile (route del, a rollback) only counts as free again after
- * the set says the table is full, which reads the table again. */
+ * the set says the table is full, which reads the table again. The set is
+ * right because no other tcsteer changes the table meanwhile: commands that
+ * write hold the namespace lock (netns.h) for as long as they run. */
 struct slot_cache {
 	struct slot_cache *next;
-	char dev[IF_NAMESIZE];
+	uint32_t table_id;       /* the counters map id */
 	unsigned char used[STEER_MAX_ROUTES];
 	unsigned int hint;      /* where to start looking */
 };
@@ -362,14 +236,14 @@ static struct slot_cache *slot_cache_of(const struct steer_table *t,
 	struct slot_cache *sc;
 
 	for (sc = slot_caches; sc; sc = sc->next)
-		if (!strcmp(sc->dev, t->dev))
+		if (sc->table_id == t->stats_id)
 			return sc;
 	sc = calloc(1, sizeof(*sc));
 	if (!sc) {
 		errmsg_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
-	snprintf(sc->dev, sizeof(sc->dev), "%s", t->dev);
+	sc->table_id = t->stats_id;
 	if (slot_cache_fill(t, sc, err)) {
 		free(sc);
 		return NULL;
@@ -399,6 +273,8 @@ int table_free_slot(const struct steer_table *t, struct errmsg *err)
 	struct slot_cache *sc = slot_cache_of(t, err);
 	int slot;
 
+	if (t->format != STEER_FORMAT_VERSION)
+		return table_old_format(t, err);
 	if (!sc)
 		return err ? -err->code : -ENOMEM;
 	slot = slot_cache_take(sc);
@@ -410,7 +286,7 @@ int table_free_slot(const struct steer_table *t, struct errmsg *err)
 	}
 	if (slot < 0)
 		return errmsg_set(err, ENOSPC, "steering table of %s is full (%u routes)",
-				  t->dev, STEER_MAX_ROUTES - 1);
+				  t->name, STEER_MAX_ROUTES - 1);
 	return slot;
 }
 
@@ -422,6 +298,8 @@ int table_counter(const struct steer_table *t, unsigned int slot,
 	unsigned int i;
 	int r;
 
+	if (t->format != STEER_FORMAT_VERSION)
+		return table_old_format(t, err);
 	memset(sum, 0, sizeof(*sum));
 	if (!v)
 		return errmsg_set(err, ENOMEM, "out of memory");
@@ -432,7 +310,7 @@ int table_counter(const struct steer_table *t, unsigned int slot,
 	}
 	free(v);
 	if (r)
-		return errmsg_set(err, -r, "cannot read counters of %s: %s", t->dev,
+		return errmsg_set(err, -r, "cannot read counters of %s: %s", t->name,
 				  strerror(-r));
 	return 0;
 }
@@ -444,12 +322,14 @@ int table_counter_reset(const struct steer_table *t, unsigned int slot,
 	__u32 key = slot;
 	int r;
 
+	if (t->format != STEER_FORMAT_VERSION)
+		return table_old_format(t, err);
 	if (!v)
 		return errmsg_set(err, ENOMEM, "out of memory");
 	r = bpf_sys_map_update(t->stats, &key, v, BPF_ANY, NULL);
 	free(v);
 	if (r)
-		return errmsg_set(err, -r, "cannot reset counters of %s: %s", t->dev,
+		return errmsg_set(err, -r, "cannot reset counters of %s: %s", t->name,
 				  strerror(-r));
 	return 0;
 }
@@ -461,13 +341,15 @@ int table_counter_copy(const struct steer_table *t, unsigned int slot,
 	__u32 key = slot;
 	int r;
 
+	if (t->format != STEER_FORMAT_VERSION)
+		return table_old_format(t, err);
 	*out = NULL;
 	if (!v)
 		return errmsg_set(err, ENOMEM, "out of memory");
 	r = bpf_sys_map_lookup(t->stats, &key, v, 0, NULL);
 	if (r) {
 		free(v);
-		return errmsg_set(err, -r, "cannot read counters of %s: %s", t->dev,
+		return errmsg_set(err, -r, "cannot read counters of %s: %s", t->name,
 				  strerror(-r));
 	}
 	*out = v;
@@ -480,8 +362,10 @@ int table_counter_set(const struct steer_table *t, unsigned int slot,
 	__u32 key = slot;
 	int r = bpf_sys_map_update(t->stats, &key, percpu, BPF_ANY, NULL);
 
+	if (t->format != STEER_FORMAT_VERSION)
+		return table_old_format(t, err);
 	if (r)
-		return errmsg_set(err, -r, "cannot set counters of %s: %s", t->dev,
+		return errmsg_set(err, -r, "cannot set counters of %s: %s", t->name,
 				  strerror(-r));
 	return 0;
 }
