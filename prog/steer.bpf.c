@@ -240,9 +240,14 @@ static __always_inline int steer_packet(struct __sk_buff *skb,
 			return STEER_PASS;
 		}
 		if (ret > 0) {
+			/* Counted after: c stays live through the slow
+			 * path, so clang does not give its stack slot to a
+			 * scalar there, which a verifier without CAP_PERFMON
+			 * refuses ("attempt to corrupt spilled pointer"). */
+			ret = steer_toobig(skb, route, mtu);
 			if (c)
 				c->toobig += 1;
-			return steer_toobig(skb, route, mtu);
+			return (int)ret;
 		}
 		/* 0: it fits. Another error only comes for a GSO packet
 		 * without a transport header (kernels >= 6.19), whose
