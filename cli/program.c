@@ -304,10 +304,21 @@ static int meta_for(struct program *p, struct state *s, struct load_plan *lp,
 /* The program tcsteer runs on the hook (or ran, by its record): when it
  * is the one this attach would load, the loader takes it instead of
  * loading a copy. -1 if there is none. */
+static bool s_copy;
+
+void program_want_copy(void)
+{
+	s_copy = true;
+}
+
 static int loaded_candidate(struct state *s, const struct hook_scan *hs)
 {
 	uint32_t id = hs ? (hs->cur_id ? hs->cur_id : hs->record_id) : 0;
 
+	if (s_copy) {
+		s_copy = false;
+		return -1;
+	}
 	return id ? hook_prog_open(s, hs, id, NULL) : -1;
 }
 
@@ -410,8 +421,12 @@ bool program_same(const struct program *p, int old_fd)
 	struct bpf_map_info mi;
 	size_t i;
 
-	if (bpf_sys_prog_get_info(old_fd, &old, NULL) ||
-	    bpf_sys_prog_get_info(p->lo.prog_fd, &now, NULL) ||
+	if (bpf_sys_prog_get_info(old_fd, &old, NULL))
+		return false;
+	/* The loader took this very program (load_opts.same_prog_fd). */
+	if (p->id && old.id == p->id)
+		return true;
+	if (bpf_sys_prog_get_info(p->lo.prog_fd, &now, NULL) ||
 	    memcmp(old.tag, now.tag, sizeof(old.tag)) || !map_ids(old_fd, old_ids, &nold) ||
 	    nold != now.nr_map_ids)
 		return false;

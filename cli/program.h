@@ -48,4 +48,9 @@ bool program_same(const struct program *p, int old_fd);
 
 void program_cleanup(void);
 
+/* The next program_get() loads a program of its own even where the hook
+ * runs this very one (which it would otherwise take): a tcx link cannot
+ * run the program of another link on the same hook. */
+void program_want_copy(void);
+
 #endif

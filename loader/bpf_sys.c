@@ -447,11 +447,21 @@ int bpf_sys_prog_test_run(struct bpf_sys_test_run *t, struct errmsg *err)
 	return ret;
 }
 
+/* Attachments made, changed or detached through here (hook_scan() of the
+ * CLI keeps a scan only while this stays the same). */
+static unsigned long attach_changes;
+
+unsigned long bpf_sys_attach_changes(void)
+{
+	return attach_changes;
+}
+
 int bpf_sys_link_create(const struct bpf_sys_link_create *a,
 			struct errmsg *err)
 {
 	union bpf_attr attr;
 
+	attach_changes++;
 	memset(&attr, 0, sizeof(attr));
 	attr.link_create.prog_fd = (uint32_t)a->prog_fd;
 	attr.link_create.target_ifindex = a->target_ifindex;
@@ -469,6 +479,7 @@ int bpf_sys_link_update(int link_fd, int new_prog_fd, int old_prog_fd,
 {
 	union bpf_attr attr;
 
+	attach_changes++;
 	memset(&attr, 0, sizeof(attr));
 	attr.link_update.link_fd = (uint32_t)link_fd;
 	attr.link_update.new_prog_fd = (uint32_t)new_prog_fd;
@@ -483,6 +494,7 @@ int bpf_sys_link_detach(int link_fd, struct errmsg *err)
 {
 	union bpf_attr attr;
 
+	attach_changes++;
 	memset(&attr, 0, sizeof(attr));
 	attr.link_detach.link_fd = (uint32_t)link_fd;
 	return sys_bpf(BPF_LINK_DETACH, &attr, err);

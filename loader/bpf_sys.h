@@ -167,6 +167,10 @@ int bpf_sys_link_create(const struct bpf_sys_link_create *a,
 int bpf_sys_link_update(int link_fd, int new_prog_fd, int old_prog_fd,
 			struct errmsg *err);
 
+/* How many link creations, updates and detaches this process made (what a
+ * caller keeping what it saw on a hook checks). */
+unsigned long bpf_sys_attach_changes(void);
+
 /* BPF_LINK_DETACH: the link lets go of its hook but stays an object (its
  * fds and pins still open it, "defunct"). */
 int bpf_sys_link_detach(int link_fd, struct errmsg *err);
