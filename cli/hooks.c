@@ -170,9 +170,15 @@ static int scan_tcx(struct state *s, struct tc_conn *conn, struct hook_scan *hs,
 		    struct errmsg *err)
 {
 	char dev[IF_NAMESIZE];
-	struct tcx_hook th = hook_tcx(hs, tc_conn_ifname(conn, hs->ifindex, dev) ? NULL
-										 : dev);
+	struct tcx_hook th = hook_tcx(hs, NULL);
 	int r = tcx_list(&th, &hs->tcx, err);
+
+	/* The device's name is for the message only: asked when there is one. */
+	if (r && r != -EOPNOTSUPP && r != -EPERM && !tc_conn_ifname(conn, hs->ifindex, dev)) {
+		th.dev = dev;
+		errmsg_clear(err);
+		r = tcx_list(&th, &hs->tcx, err);
+	}
 
 	/* No tcx in this kernel; or the query needs CAP_NET_ADMIN, without
 	 * which tcsteer cannot change the hook either (show lists clsact). */
@@ -251,8 +257,10 @@ static bool copy_scan(struct hook_scan *to, const struct hook_scan *from)
 		hook_scan_free(to);
 		return false;
 	}
-	memcpy(to->f, from->f, from->n * sizeof(*to->f));
-	memcpy(to->ours, from->ours, from->n * sizeof(*to->ours));
+	if (from->n) {
+		memcpy(to->f, from->f, from->n * sizeof(*to->f));
+		memcpy(to->ours, from->ours, from->n * sizeof(*to->ours));
+	}
 	return true;
 }
 
