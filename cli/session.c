@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "hooks.h"
 #include "record.h"
 
 #include "cmd.h"
@@ -98,6 +99,7 @@ void session_finish(void)
 void session_close(void)
 {
 	session_finish();
+	hook_scan_forget();
 	free(s_release);
 	s_release = NULL;
 	s_nrelease = s_caprelease = 0;
