@@ -128,6 +128,10 @@ int retire_links(struct state *s, const struct hook_scan *hs, uint32_t keep_link
 	int fd, r, n = 0;
 	bool opened;
 
+	/* No tcx program, no link record: nothing to retire (and no name to
+	 * look up for messages). */
+	if (!hs->tcx.count && hs->link_fd < 0)
+		return 0;
 	if (!if_indextoname((unsigned int)hs->ifindex, dev))
 		snprintf(dev, sizeof(dev), "if%d", hs->ifindex);
 	th = hook_tcx(hs, dev);
