@@ -152,8 +152,41 @@ MANY_STYLE = {
 }
 
 
+# The right-hand panel: each against the floor that does the same work.
+MANY_RATIOS = (("tcsteer apply, one table", "floor"),
+               ("tcsteer apply, object, one table", "floor"),
+               ("libbpf", "floor"),
+               ("tcsteer apply", "floor (table per device)"))
+
+
+def plot_many_ratios(many, ax):
+    res = many["results"]
+    for name, ref in MANY_RATIOS:
+        if name not in res or ref not in res:
+            continue
+        pts = sorted((int(n), v["median"] / res[ref][n]["median"])
+                     for n, v in res[name].items() if n in res[ref])
+        c, ls, lw = MANY_STYLE.get(name, (None, "-", 1.2))
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
+                label="%s / %s" % (name, ref), color=c, linestyle=ls,
+                linewidth=lw)
+    ax.axhline(1.3, color="black", linestyle=":", label="goal: 1.3x")
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ns = sorted({int(n) for by_n in res.values() for n in by_n})
+    ax.set_xscale("log")
+    ax.set_xticks(ns)
+    ax.set_xticklabels([str(n) for n in ns])
+    ax.set_ylim(0, 2.5)
+    ax.set_xlabel("interfaces attached in one invocation")
+    ax.set_ylabel("time / the floor doing the same (median)")
+    ax.set_title("Against the floor")
+    ax.grid(which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+
+
 def plot_many(many, out):
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(14, 5.5))
+    plot_many_ratios(many, ax2)
     for name, by_n in sorted(many["results"].items()):
         pts = sorted((int(n), 1e3 * v["median"]) for n, v in by_n.items())
         c, ls, lw = MANY_STYLE.get(name, (None, "-", 1.2))
