@@ -19,6 +19,7 @@
 
 #include "cmd.h"
 #include "program.h"
+#include "route_nh.h"
 #include "session.h"
 #include "undo.h"
 
@@ -139,6 +140,24 @@ static void batch_free(struct batch *b)
 	undo_free(&b->undo);
 }
 
+/* Every next hop must be on its link before the first command runs, so
+ * that a file with a bad one changes nothing. */
+static int check_next_hops(struct batch *b, struct errmsg *err)
+{
+	struct tc_conn *conn;
+	size_t i;
+	int r;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->cmds[i].kind != CMD_ROUTE_ADD)
+			continue;
+		r = session_conn(&conn, err) ?: nh_check(conn, &b->cmds[i], err);
+		if (r)
+			return errmsg_prefix(err, "%s:%d", b->path, b->cmds[i].line);
+	}
+	return 0;
+}
+
 /* The signal that asks the batch to stop, 0 while none did. */
 static volatile sig_atomic_t g_stop;
 
@@ -183,7 +202,7 @@ int run_batch(const char *path, struct errmsg *err)
 	size_t i;
 	int r;
 
-	r = parse_file(&b, err);
+	r = parse_file(&b, err) ?: check_next_hops(&b, err);
 	if (r) {
 		batch_free(&b);
 		return r;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "nexthop.h"
 
 struct words {
 	int argc;
@@ -228,6 +229,7 @@ static int parse_show(struct words *w, struct cmd *c, struct errmsg *err)
 
 static int parse_route_add(struct words *w, struct cmd *c, struct errmsg *err)
 {
+	char msg[NEXTHOP_MSG_MAX];
 	const char *v;
 	int r;
 
@@ -246,6 +248,10 @@ static int parse_route_add(struct words *w, struct cmd *c, struct errmsg *err)
 		return errmsg_set(err, EINVAL, "%s: an IPv6 prefix needs an IPv6 "
 				  "next hop (the kernel cannot send IPv6 packets "
 				  "to an IPv4 one)", v);
+	/* What no system's tables make a next hop (unspecified, loopback,
+	 * multicast, 255.255.255.255, v4-mapped): a usage error. */
+	if (nexthop_classify(c->via.family, c->via.addr, msg, sizeof(msg)) != NEXTHOP_OK)
+		return errmsg_set(err, EINVAL, "%s", msg);
 	return parse_dev(w, c->out_dev, &c->out_ifindex, err) ?: parse_table(w, c, err) ?:
 	       trailing(w, err);
 }

@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "bpf_sys.h"
 #include "strfmt.h"
 #include "embedded.h"
 #include "meta.h"
+#include "probe.h"
 #include "table.h"
 #include "tables.h"
 
@@ -38,8 +40,31 @@ void program_cleanup(void)
 	program_release(&g_prog);
 }
 
+/* The built-in object's `steer` needs bpf_check_mtu() (5.12); before, its
+ * `steer_compat`, the same without the MTU and gone-device checks. A
+ * kernel that says it is 5.12 or later has the helper; an older number
+ * may have it backported, so the kernel is asked then. A probe that cannot
+ * run picks `steer`, whose load then says why. */
+static const char *builtin_program(const struct cmd *c)
+{
+	struct utsname u;
+	unsigned int major = 0, minor = 0;
+
+	if (c->object || c->section || c->program)
+		return c->program;
+	if (uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+	    (major > 5 || (major == 5 && minor >= 12)))
+		return NULL;
+	if (g_opts.dry_run || probe_check_mtu(NULL) != 0)
+		return NULL;
+	vlog("the kernel has no bpf_check_mtu() (before 5.12): loading steer_compat, "
+	     "which steers without checking the MTU");
+	return "steer_compat";
+}
+
 /* Parse the object (a file, or the built-in steering program) and pick the
- * program; no system call beyond reading the file. */
+ * program; no system call beyond reading the file (and, on kernels before
+ * 5.12, the probe above). */
 static int open_object(const struct cmd *c, struct program *p, struct errmsg *err)
 {
 	const char *what = c->object ? c->object : "built-in program";
@@ -60,7 +85,7 @@ static int open_object(const struct cmd *c, struct program *p, struct errmsg *er
 	if (r)
 		return errmsg_prefix(err, "%s", what);
 	p->obj_open = true;
-	p->spec = object_find_program(&p->obj, c->section, c->program, err);
+	p->spec = object_find_program(&p->obj, c->section, builtin_program(c), err);
 	if (!p->spec)
 		return errmsg_prefix(err, "%s", what);
 	return 0;

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* route add/del/show: edit and read the live steering table.
  *
- * Adding a route also makes the next hop's neighbour entry "managed"
- * (kernel >= 5.16): bpf_redirect_neigh() cannot hold a packet while it
- * resolves an unknown next hop, and the first packets of a flow would be
- * sent with the wrong L2 header; a managed entry is kept resolved by the
- * kernel itself. */
+ * A next hop must be on the output interface's link (route_nh.c checks it
+ * against the kernel's tables first). Adding a route also makes its
+ * neighbour entry "managed" (kernel >= 5.16): bpf_redirect_neigh() cannot
+ * hold a packet while it resolves an unknown next hop, and the first
+ * packets of a flow would be sent with the wrong L2 header; a managed entry
+ * is kept resolved by the kernel itself. route del gives it back once no
+ * route uses that next hop. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +17,7 @@
 
 #include "cmd.h"
 #include "json.h"
-#include "neigh.h"
+#include "route_nh.h"
 #include "session.h"
 #include "tables.h"
 #include "tc.h"
@@ -38,6 +40,11 @@ static bool route_to_text(const struct steer_route *r, char *via, size_t vlen,
 	return false;
 }
 
+static bool same_route_next_hop(const struct steer_route *a, const struct steer_route *b)
+{
+	return a->ifindex == b->ifindex && !memcmp(&a->nh, &b->nh, sizeof(a->nh));
+}
+
 static void route_of_cmd(const struct cmd *c, int out_ifindex, struct steer_route *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -49,99 +56,65 @@ static void route_of_cmd(const struct cmd *c, int out_ifindex, struct steer_rout
 		memcpy(r->nh.ipv6_nh, c->via.addr, 16);
 }
 
-/* IPv4 strict reverse-path filtering on the device the requests arrive on
- * drops them before any program runs: their source (the client) is routed
- * out of the primary interface. The kernel uses max(all, dev). */
-static int read_rp_filter(const char *dev)
-{
-	char path[128];
-	int v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", dev);
-	f = fopen(path, "re");
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static void warn_rp_filter(const struct cmd *c)
-{
-	int all = read_rp_filter("all"), dev = read_rp_filter(c->out_dev);
-
-	if (c->prefix.family != AF_INET || (all > dev ? all : dev) != 1)
-		return;
-	fprintf(stderr, "tcsteer: warning: strict rp_filter on %s drops requests that "
-		"arrive there for a source routed elsewhere; set "
-		"net.ipv4.conf.%s.rp_filter=2 (loose) and check net.ipv4.conf.all.rp_filter\n",
-		c->out_dev, c->out_dev);
-}
-
-static void make_next_hop_managed(struct tc_conn *conn, const struct cmd *c, int ifindex)
-{
-	struct errmsg e = { 0 };
-	int r = neigh_make_managed(conn, ifindex, c->via.family, c->via.addr, &e);
-
-	if (r == NEIGH_MANAGED_BROADCAST)
-		fprintf(stderr, "tcsteer: warning: %s\n", e.text);
-	if (r >= 0)
-		return;
-	fprintf(stderr, "tcsteer: warning: next hop not made managed (%s); the first "
-		"packets to an unresolved next hop can be lost\n", e.text);
-}
-
 int run_route_add(const struct cmd *c, struct errmsg *err)
 {
 	struct steer_route old, r;
 	struct steer_table t;
 	struct tc_conn *conn;
 	struct state *s;
-	int ifindex, slot, ret;
+	bool existed;
+	int slot, ret;
 
-	ifindex = c->out_ifindex;
-	ret = session_open(STATE_WRITE, &conn, &s, err) ?:
+	ret = session_open(STATE_WRITE, &conn, &s, err) ?: nh_check(conn, c, err) ?:
 	      resolve_table(s, conn, c->table, TABLE_CREATE, &t, err);
 	if (ret)
 		return ret;
-	route_of_cmd(c, ifindex, &r);
+	route_of_cmd(c, c->out_ifindex, &r);
 	memset(&old, 0, sizeof(old));
-	if (table_get(&t, &c->prefix, &old) == 0) {
+	existed = table_get(&t, &c->prefix, &old) == 0;
+	if (existed) {
 		slot = (int)old.slot; /* a changed route keeps its counters */
 	} else {
 		slot = table_free_slot(&t, err);
 		if (slot > 0)
 			slot = table_counter_reset(&t, (unsigned int)slot, err) ?: slot;
 	}
-	if (slot > 0) {
+	ret = slot < 0 ? slot : 0;
+	if (!ret) {
 		r.slot = (__u32)slot;
+		if (nh_manage(conn, c, &t))
+			r.flags |= STEER_ROUTE_NEIGH_MANAGED;
 		ret = memcmp(&old, &r, sizeof(r)) ? table_put(&t, &c->prefix, &r, err) : 0;
-	} else {
-		ret = slot;
+	}
+	/* A changed next hop may leave the old one unused. */
+	if (!ret && existed && !same_route_next_hop(&old, &r))
+		nh_release_if_unused(s, conn, &t, &old);
+	if (!ret) {
+		nh_warn_mtu(s, conn, &t, c);
+		nh_warn_rp_filter(c);
 	}
 	table_close(&t);
-	if (ret)
-		return ret;
-	make_next_hop_managed(conn, c, ifindex);
-	warn_rp_filter(c);
-	return 0;
+	return ret;
 }
 
 int run_route_del(const struct cmd *c, struct errmsg *err)
 {
+	struct steer_route gone;
 	struct steer_table t;
 	struct tc_conn *conn;
 	struct state *s;
 	char text[64];
+	bool had;
 	int ret;
 
 	ret = session_open(STATE_WRITE, &conn, &s, err) ?:
 	      resolve_table(s, conn, c->table, TABLE_WRITE, &t, err);
 	if (ret)
 		return ret;
+	had = table_get(&t, &c->prefix, &gone) == 0;
 	ret = table_del(&t, &c->prefix, err);
+	if (!ret && had)
+		nh_release_if_unused(s, conn, &t, &gone);
 	if (ret == -ENOENT) {
 		format_ipaddr(&c->prefix, text, sizeof(text));
 		ret = errmsg_set(err, ENOENT, "no route for %s in the table of %s", text,
@@ -163,8 +136,26 @@ static void show_route_json(struct json *j, const char *prefix, const char *via,
 	if (cnt) {
 		json_kv_uint(j, "packets", cnt->packets);
 		json_kv_uint(j, "bytes", cnt->bytes);
+		json_kv_uint(j, "toobig", cnt->toobig);
+		json_kv_uint(j, "passed", cnt->passed);
 	}
 	json_close_object(j);
+}
+
+/* The text line of route show -s. toobig and passed come after the counts
+ * 0.1 printed, and only when they are not 0, so that scripts reading
+ * "packets N bytes M" keep working (-j always has them). */
+static void print_stats_line(const char *prefix, const char *via, const char *dev,
+			     bool here, const struct steer_counter *cnt)
+{
+	printf("%s via %s dev %s%s packets %llu bytes %llu", prefix, via, dev,
+	       here ? "" : " (gone)", (unsigned long long)cnt->packets,
+	       (unsigned long long)cnt->bytes);
+	if (cnt->toobig)
+		printf(" toobig %llu", (unsigned long long)cnt->toobig);
+	if (cnt->passed)
+		printf(" passed %llu", (unsigned long long)cnt->passed);
+	putchar('\n');
 }
 
 static int show_routes(const struct cmd *c, const struct steer_table *t,
@@ -192,9 +183,7 @@ static int show_routes(const struct cmd *c, const struct steer_table *t,
 		if (g_opts.json)
 			show_route_json(j, prefix, via, dev, !here, c->stats ? &cnt : NULL);
 		else if (c->stats)
-			printf("%s via %s dev %s%s packets %llu bytes %llu\n", prefix, via, dev,
-			       here ? "" : " (gone)", (unsigned long long)cnt.packets,
-			       (unsigned long long)cnt.bytes);
+			print_stats_line(prefix, via, dev, here, &cnt);
 		else
 			printf("%s via %s dev %s%s\n", prefix, via, dev, here ? "" : " (gone)");
 	}

@@ -10,6 +10,7 @@
 #include "attach.h"
 #include "bpf_sys.h"
 #include "hooks.h"
+#include "route_nh.h"
 #include "session.h"
 #include "tables.h"
 
@@ -115,13 +116,16 @@ int undo_note(struct undo_log *log, const struct cmd *c, struct errmsg *err)
 
 static void undo_route(const struct undo *u)
 {
+	struct steer_route now;
 	struct steer_table t;
 	struct tc_conn *conn;
 	struct state *s;
+	bool had;
 
 	if (session_open(STATE_WRITE, &conn, &s, NULL) ||
 	    resolve_table(s, conn, u->table, TABLE_WRITE, &t, NULL))
 		return;
+	had = table_get(&t, &u->prefix, &now) == 0;
 	if (u->existed)
 		table_put(&t, &u->prefix, &u->old, NULL);
 	else
@@ -130,6 +134,9 @@ static void undo_route(const struct undo *u)
 	 * lost; a reset to zero is not. */
 	if (u->counters)
 		table_counter_set(&t, u->old.slot, u->counters, NULL);
+	/* The next hop the undone command made managed, if no route needs it. */
+	if (had)
+		nh_release_if_unused(s, conn, &t, &now);
 	table_close(&t);
 }
 

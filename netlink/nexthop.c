@@ -176,6 +176,7 @@ struct addr_reply {
 	int family;
 	const uint8_t *nh;
 	bool own, broadcast, covered;
+	bool any;               /* the device has an address of the family */
 	bool malformed;
 };
 
@@ -195,6 +196,11 @@ static bool subnet_broadcast4(const struct nexthop_addr *a, const uint8_t *nh)
 	return ntohl(x) == host;
 }
 
+static bool link_local6(int family, const uint8_t *a)
+{
+	return family == AF_INET6 && a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
 static int on_addr_msg(const struct nlmsghdr *nlh, void *data)
 {
 	struct addr_reply *r = data;
@@ -211,6 +217,9 @@ static int on_addr_msg(const struct nlmsghdr *nlh, void *data)
 	}
 	if ((int)a.ifindex != r->ifindex || a.family != r->family)
 		return MNL_CB_OK;
+	/* A link-local IPv6 address says nothing about the subnets. */
+	if (!link_local6(a.family, a.addr))
+		r->any = true;
 	if (!memcmp(a.addr, r->nh, alen))
 		r->own = true;
 	else if (nexthop_prefix_covers(r->family, a.addr, a.prefixlen, r->nh)) {
@@ -222,10 +231,6 @@ static int on_addr_msg(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static bool link_local6(int family, const uint8_t *a)
-{
-	return family == AF_INET6 && a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
-}
 
 /* The FIB entry found without an output interface is a connected route of
  * another device (the other link's gateway, say): its name, or NULL. */
@@ -286,6 +291,25 @@ static int check_by_addresses(struct tc_conn *c, const struct link_info *l,
 		    l->name, text);
 	}
 	return 0;
+}
+
+/* 1 if IFACE has no address of the family (link-local IPv6 ones aside),
+ * 0 if it has one, or -errno. */
+static int no_address_yet(struct tc_conn *c, const struct link_info *l, int family,
+			  struct errmsg *err)
+{
+	static const uint8_t none[16];
+	char buf[NEXTHOP_REQ_MAX] __attribute__((aligned(4)));
+	struct addr_reply r = { .ifindex = l->ifindex, .family = family, .nh = none };
+	struct nlmsghdr *nlh;
+	int ret;
+
+	nlh = nexthop_build_addr_dump(buf, tc_conn_next_seq(c), family);
+	ret = tc_conn_talk_ctx(c, nlh, on_addr_msg, &r, l->ifindex, "address dump", err);
+	if (r.malformed)
+		return errmsg_set(err, EBADMSG,
+				  "address dump: malformed RTM_NEWADDR in the kernel's answer");
+	return ret < 0 ? ret : !r.any;
 }
 
 /* What the lookup without an output interface tells: the next hop is
@@ -415,5 +439,29 @@ int nexthop_check(struct tc_conn *c, int ifindex, int family,
 	if (found < 0)
 		return found;
 	on_link_kind(&r, found, &l, family, addr, text, out);
+	/* No route on IFACE at all for it, and IFACE has no address of the
+	 * family yet (an apply run before the network is configured, as early
+	 * in a boot): nothing can tell yet, which is no refusal. */
+	if (out->verdict == NEXTHOP_NOT_ON_LINK && !found && !link_local6(family, addr)) {
+		char other[IF_NAMESIZE];
+		int none;
+
+		if (other_link(&any, found_any, ifindex, other)) {
+			say(out->msg, sizeof(out->msg),
+			    "next hop %s is not on %s's link: it is on %s's", text, l.name,
+			    other);
+			return 0;
+		}
+		none = no_address_yet(c, &l, family, err);
+		if (none < 0)
+			return none;
+		if (none) {
+			out->verdict = NEXTHOP_UNVERIFIED;
+			say(out->msg, sizeof(out->msg),
+			    "warning: %s has no %s address yet: cannot check that next "
+			    "hop %s is on its link", l.name,
+			    family == AF_INET ? "IPv4" : "IPv6", text);
+		}
+	}
 	return 0;
 }

@@ -275,10 +275,10 @@ int record_keep_maps(struct state *s, uint32_t prog_id, const int *fds,
 static const char *const record_names[] = { "prog_egress", "prog_ingress",
 					    "prog_egress_old", "prog_ingress_old" };
 
-/* fn(pin path, data) for every record of this namespace (current or _old)
- * until fn returns true; true if one did. */
-static bool each_record(struct state *s, bool (*fn)(const char *path, void *data),
-			void *data)
+/* fn(pin path, its device's ifindex, data) for every record of this
+ * namespace (current or _old) until fn returns true; true if one did. */
+static bool each_record(struct state *s,
+			bool (*fn)(const char *path, int ifindex, void *data), void *data)
 {
 	struct dirent *de;
 	bool found = false;
@@ -287,22 +287,24 @@ static bool each_record(struct state *s, bool (*fn)(const char *path, void *data
 	while (d && !found && (de = readdir(d))) {
 		char path[STATE_PATH_MAX];
 		unsigned int i;
+		int ifindex;
 
-		if (strncmp(de->d_name, "if", 2))
+		if (sscanf(de->d_name, "if%d", &ifindex) != 1)
 			continue;
 		for (i = 0; !found && i < sizeof(record_names) / sizeof(record_names[0]); i++)
 			found = !state_path(s, path, sizeof(path), "%s/%s", de->d_name,
-					    record_names[i]) && fn(path, data);
+					    record_names[i]) && fn(path, ifindex, data);
 	}
 	if (d)
 		closedir(d);
 	return found;
 }
 
-static bool names_prog(const char *path, void *data)
+static bool names_prog(const char *path, int ifindex, void *data)
 {
 	uint32_t id;
 
+	(void)ifindex;
 	return !pin_prog_id(path, &id, NULL) && id == *(const uint32_t *)data;
 }
 
@@ -326,14 +328,42 @@ bool record_pin_uses_map(const char *path, uint32_t map_id)
 	return uses;
 }
 
-static bool uses_map(const char *path, void *data)
+static bool uses_map(const char *path, int ifindex, void *data)
 {
+	(void)ifindex;
 	return record_pin_uses_map(path, *(const uint32_t *)data);
 }
 
 bool record_uses_map(struct state *s, uint32_t map_id)
 {
 	return each_record(s, uses_map, &map_id);
+}
+
+struct map_users {
+	uint32_t map_id;
+	int *ifindexes;
+	size_t max, n;
+};
+
+static bool add_user(const char *path, int ifindex, void *data)
+{
+	struct map_users *u = data;
+	size_t i;
+
+	for (i = 0; i < u->n; i++)
+		if (u->ifindexes[i] == ifindex)
+			return false;
+	if (u->n < u->max && record_pin_uses_map(path, u->map_id))
+		u->ifindexes[u->n++] = ifindex;
+	return false;
+}
+
+size_t record_map_users(struct state *s, uint32_t map_id, int *ifindexes, size_t max)
+{
+	struct map_users u = { map_id, ifindexes, max, 0 };
+
+	each_record(s, add_user, &u);
+	return u.n;
 }
 
 void record_release_prog(struct state *s, uint32_t prog_id)

@@ -15,6 +15,7 @@
 #define TCSTEER_STATE_RECORD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "state.h"
@@ -79,6 +80,9 @@ int record_keep_maps(struct state *s, uint32_t prog_id, const int *fds,
 
 /* Does a program recorded in this namespace use map map_id? */
 bool record_uses_map(struct state *s, uint32_t map_id);
+/* The devices (ifindexes, at most max) whose recorded programs use map
+ * map_id: where a table is attached. Returns how many. */
+size_t record_map_users(struct state *s, uint32_t map_id, int *ifindexes, size_t max);
 /* Does the program pinned at path use map map_id? */
 bool record_pin_uses_map(const char *path, uint32_t map_id);
 

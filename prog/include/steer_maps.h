@@ -51,6 +51,10 @@ struct steer_key6 {
 
 /* steer_route.flags */
 #define STEER_ROUTE_LEARN (1u << 0) /* the way back is learned per flow */
+/* tcsteer made the next hop's neighbour entry managed for this route (the
+ * program ignores it): route del returns the entry to what it was once no
+ * route uses that next hop. */
+#define STEER_ROUTE_NEIGH_MANAGED (1u << 1)
 
 /* What a matching source address is sent to: an output interface and a next
  * hop of either family (an IPv6 next hop for IPv4 traffic is valid).

@@ -79,6 +79,41 @@ out=$(in_ns "$S" strace -qq -o /dev/null -e trace=bpf \
 check "-j failure midway: stdout empty (exit $rc, $(head -c 120 "$WORK/err"))" test "$rc" != 0 -a -z "$out"
 check "-j success: one JSON document" bash -c "nsenter --net=/run/netns/$S $TCSTEER -j route show | python3 -m json.tool >/dev/null"
 
+# ---- next hops ------------------------------------------------------------------
+# The world: e1 10.78.0.1/24 towards the router 10.78.0.2; e0 10.77.0.1/24
+# towards the gateway 10.77.0.2.
+ip -n "$S" addr add 10.76.0.1/32 dev lo
+managed() { ip -n "$S" neigh show nud all | grep -c managed || true; }
+before=$(managed)
+expect_error "via 8.8.8.8: not on e1's link" "next hop 8.8.8.8 is not on e1's link" \
+	ts_c route add 10.1.0.0/24 via 8.8.8.8 dev e1
+expect_error "via the other link's gateway" "next hop 10.77.0.2 is not on e1's link: it is on e0's" \
+	ts_c route add 10.1.0.0/24 via 10.77.0.2 dev e1
+expect_error "via the server's own address" "next hop 10.78.0.1 is an address of this host" \
+	ts_c route add 10.1.0.0/24 via 10.78.0.1 dev e1
+expect_error "via an address on lo" "next hop 10.76.0.1 is an address of this host" \
+	ts_c route add 10.1.0.0/24 via 10.76.0.1 dev e1
+expect_error "via the subnet's broadcast address" "next hop 10.78.0.255 is a broadcast address" \
+	ts_c route add 10.1.0.0/24 via 10.78.0.255 dev e1
+out=$(ts_c route add 10.1.0.0/24 via 0.0.0.0 dev e1 2>&1) && rc=0 || rc=$?
+check "via 0.0.0.0: a usage error, exit 2 ($out)" test "$rc" = 2 -a "$(grep -c . <<<"$out")" = 1
+out=$(ts_c route add 10.1.0.0/24 via 224.0.0.1 dev e1 2>&1) && rc=0 || rc=$?
+check "via 224.0.0.1: a usage error, exit 2 ($out)" test "$rc" = 2 -a "$(grep -c . <<<"$out")" = 1
+check "no neighbour entry was made managed for them" test "$(managed)" = "$before"
+check "via fe80::1 (link-local) is valid" ts_c route add fd00:2::/64 via fe80::1 dev e1
+printf 'route add 10.2.0.0/24 via 10.78.0.2 dev e1\nroute add 10.3.0.0/24 via 8.8.8.8 dev e1\n' >"$WORK/nh.conf"
+expect_error "apply with a bad next hop on line 2" "nh.conf:2: next hop 8.8.8.8 is not on e1's link" \
+	ts_c apply "$WORK/nh.conf"
+check "and line 1 was not applied" test -z "$(ts_c route show | grep '^10.2.0.0/24 ' || true)"
+
+# ---- the MTU warning -------------------------------------------------------------
+ip -n "$S" link set e1 mtu 1400
+out=$(ts_c route add 10.4.0.0/24 via 10.78.0.2 dev e1 2>&1) && rc=0 || rc=$?
+check "route add via a smaller MTU warns in one line ($out)" \
+	test "$rc" = 0 -a "$(grep -c "warning: e1's MTU (1400) is smaller than e0's (1500)" <<<"$out")" = 1
+ip -n "$S" link set e1 mtu 1500
+check "no warning with equal MTUs" test -z "$(ts_c route add 10.5.0.0/24 via 10.78.0.2 dev e1 2>&1)"
+
 # ---- no bpffs ----------------------------------------------------------------------
 out=$(unshare --mount --propagation private --pid --fork --mount-proc bash -c '
 	while mountpoint -q /sys/fs/bpf; do umount /sys/fs/bpf; done

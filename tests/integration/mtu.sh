@@ -21,8 +21,7 @@
 # differences are printed as a table (docs/troubleshooting.md).
 #
 # Also here: ICMP errors sent from the VIPs are steered, IPv4 fragments of a
-# reply are all steered. Counters come from steer_counters.py (bpftool, by
-# the attached program's id): `route show -s` does not print toobig yet.
+# reply are all steered. Counters come from `tcsteer -j route show -s`.
 . "$(dirname "$0")/../lib.sh"
 need_root
 for tool in ethtool tcpdump socat bpftool python3; do
@@ -175,10 +174,12 @@ largest() { frames "$@" | sort -n | tail -n 1 | grep . || echo 0; }
 prog_id() {
 	in_ns "$S" tc filter show dev "$PRI" egress | awk '/ id / { for (i = 1; i < NF; i++) if ($i == "id") { print $(i + 1); exit } }'
 }
-# counter PREFIX FIELD: one of the route's counters.
+# counter PREFIX FIELD: one of the route's counters (packets, bytes,
+# toobig, passed).
 counter() {
-	python3 "$TCSTEER_SRC/tests/integration/steer_counters.py" "$(prog_id)" |
-		awk -v p="$1" -v f="$2" '$1 == p { for (i = 1; i < NF; i++) if ($i == f) print $(i + 1) }'
+	ts -j route show -s table "$PRI" | python3 -c '
+import json, sys
+print([r for r in json.load(sys.stdin)["routes"] if r["prefix"] == sys.argv[1]][0][sys.argv[2]])' "$1" "$2"
 }
 
 # udp_dstopts SIZE: one UDP datagram of SIZE bytes from the IPv6 VIP to

@@ -52,18 +52,22 @@ check "attach with no address and no carrier" ts attach dev "$DEV_A"
 
 err=$(ts route add "$SRC4/32" via "$NH4" dev "$DEV_B" table "$DEV_A" 2>&1 >/dev/null) &&
 	ok "route add (IPv4) exits 0" || fail "route add (IPv4) failed: $err"
-if [ "$(grep -c . <<<"$err")" = 1 ] &&
+# Two warnings, one line each: the next hop cannot be checked yet (its
+# device is down), and its neighbour entry was not made managed.
+if [ "$(grep -c . <<<"$err")" = 2 ] &&
+	grep -Eq "^tcsteer: warning: $DEV_B is down: cannot check that next hop $NH4 is on its link$" <<<"$err" &&
 	grep -Eq "^tcsteer: warning: next hop $NH4 not made managed: .*NOARP.*ff:ff:ff:ff:ff:ff" <<<"$err"; then
-	ok "one warning line: $err"
+	ok "one warning line each: $err"
 else
-	fail "expected one warning about the NOARP entry, got: [$err]"
+	fail "expected the down and the NOARP warnings, got: [$err]"
 fi
 check "the IPv4 route is in the table" grep -q "^$SRC4/32 via $NH4 dev $DEV_B" <<<"$(ts route show table "$DEV_A")"
 check "no NOARP / broadcast neighbour entry left" no_trap
 
 err=$(ts route add "$SRC6/128" via "$NH6" dev "$DEV_B" table "$DEV_A" 2>&1 >/dev/null) &&
 	ok "route add (IPv6) exits 0" || fail "route add (IPv6) failed: $err"
-check "IPv6: no warning (the trap is IPv4's)" test -z "$err"
+check "IPv6: only the down warning (the trap is IPv4's): $err" \
+	test "$err" = "tcsteer: warning: $DEV_B is down: cannot check that next hop $NH6 is on its link"
 check "still no NOARP / broadcast neighbour entry" no_trap
 
 # The trap left by an older tcsteer (or by hand) is repaired by route add.

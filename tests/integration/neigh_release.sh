@@ -76,13 +76,15 @@ for a in "$LIVE4" "$LIVE6" "$DEAD4" "$DEAD6"; do
 	check "managed, the kernel probes $a ($(probes "$a") in 7 s)" test "$(probes "$a")" -ge 1
 done
 
+# route del gives back the entry it made managed (its last route went).
 check "route del via $LIVE4" ts route del 10.99.0.0/24 table "$DEV"
 check "route del via $LIVE6" ts route del fd00:99::/64 table "$DEV"
 for a in "$LIVE4" "$LIVE6"; do
-	check "release $a: made dynamic" test "$(probe release "$DEV" "$a")" = "made dynamic"
 	e=$(entry "$a")
-	check "$a: a plain entry with its MAC, not managed ($e)" \
+	check "route del made $a a plain entry with its MAC, not managed ($e)" \
 		eval '! grep -qw managed <<<"$e" && grep -q lladdr <<<"$e"'
+	check "releasing it again leaves it alone" \
+		test "$(probe release "$DEV" "$a")" = "left alone (not managed)"
 done
 for a in "$DEAD4" "$DEAD6"; do
 	check "release $a: deleted" test "$(probe release "$DEV" "$a")" = deleted

@@ -50,7 +50,7 @@ expect() {
 
 echo "# the cases of the issue"
 expect NOT_ON_LINK 8.8.8.8 "next hop 8.8.8.8 is not on $SEC's link: no connected route on $SEC covers it$"
-expect NOT_ON_LINK 10.111.220.1 "no connected route on $SEC covers it"
+expect NOT_ON_LINK 10.111.220.1 "not on $SEC's link: it is on $PRI's$"
 expect OWN_ADDRESS 10.111.221.11 "is an address of this host"
 expect OWN_ADDRESS 10.111.220.11
 expect OWN_ADDRESS 192.168.1.5
@@ -92,6 +92,17 @@ ip -n "$H" link set "$SEC" up
 in_ns "$H" sysctl -qw "net.ipv6.conf.$SEC.disable_ipv6=1"
 expect NOT_ON_LINK fe80::1 "no IPv6 link-local route"
 in_ns "$H" sysctl -qw "net.ipv6.conf.$SEC.disable_ipv6=0"
+
+echo "# up, but no IPv4 address yet (an apply before the network is configured)"
+ip -n "$H" link add "${T_ID}u" type veth peer name "${T_ID}v"
+ip -n "$H" link set "${T_ID}u" up
+ip -n "$H" link set "${T_ID}v" up
+out=$(probe nexthop "${T_ID}u" 10.111.223.1) || true
+check "no address yet: UNVERIFIED, a warning ($out)" \
+	grep -q "^UNVERIFIED warning: ${T_ID}u has no IPv4 address yet: cannot check" <<<"$out"
+out=$(probe nexthop "${T_ID}u" 10.111.221.21) || true
+check "even then a next hop on another link is refused ($out)" grep -q "^NOT_ON_LINK.*on $SEC's" <<<"$out"
+ip -n "$H" link del "${T_ID}u"
 
 out=$(probe nexthop none 10.111.221.21) || true
 check "a missing device is an error ($out)" grep -q "^error: get link: no network device" <<<"$out"

@@ -106,7 +106,7 @@ import json, sys
 t = json.load(sys.stdin)
 assert set(t) == {"table", "routes", "miss"} and len(t["routes"]) == 5, t
 for r in t["routes"]:
-    assert set(r) == {"prefix", "via", "dev", "packets", "bytes"}, r
+    assert set(r) == {"prefix", "via", "dev", "packets", "bytes", "toobig", "passed"}, r
 assert set(t["miss"]) == {"packets", "bytes"} and t["miss"]["bytes"] > 0, t'
 }
 check "route show -s -j: counters on every route and the misses" stats_json_ok

@@ -208,9 +208,9 @@ check "route show finds the table through the tcx program" \
 check "route add finds it too" ts route add "$SRC4_NET/32" via "$NH_R4" dev "$DEV_C"
 check "and pins it again" test -d "$TPINS"
 arrives "the new route steers to R" 3 "$SRC4_NET" "$R"
-before=$(ts route show -s | awk -v p="$SRC4_HOST/32" '$1 == p { print $(NF - 2) }')
+before=$(ts route show -s | awk -v p="$SRC4_HOST/32" '$1 == p { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }')
 pings 4 "$SRC4_HOST" || true
-after=$(ts route show -s | awk -v p="$SRC4_HOST/32" '$1 == p { print $(NF - 2) }')
+after=$(ts route show -s | awk -v p="$SRC4_HOST/32" '$1 == p { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }')
 check "route show -s counts what the tcx program steered ($before -> $after)" \
 	test "$after" -ge $((before + 4))
 
