@@ -326,9 +326,6 @@ static int meta_for(struct program *p, struct state *s, struct load_plan *lp,
 	return meta_create(&m, err);
 }
 
-/* The program tcsteer runs on the hook (or ran, by its record): when it
- * is the one this attach would load, the loader takes it instead of
- * loading a copy. -1 if there is none. */
 static bool s_copy;
 
 void program_want_copy(void)
@@ -336,6 +333,9 @@ void program_want_copy(void)
 	s_copy = true;
 }
 
+/* The program tcsteer runs on the hook (or ran, by its record): when it
+ * is the one this attach would load, the loader takes it instead of
+ * loading a copy. -1 if there is none (or a copy is wanted). */
 static int loaded_candidate(struct state *s, const struct hook_scan *hs)
 {
 	uint32_t id = hs ? (hs->cur_id ? hs->cur_id : hs->record_id) : 0;

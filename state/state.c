@@ -15,10 +15,9 @@
 int state_open(struct state *s, int sock_fd, enum state_mode mode,
 	       struct errmsg *err)
 {
+	static unsigned long opened;
 	char id[32];
 	int r;
-
-	static unsigned long opened;
 
 	memset(s, 0, sizeof(*s));
 	s->serial = ++opened;
@@ -140,18 +139,29 @@ static int make_ns_dir(struct state *s, bool *made)
 
 /* ---- the names in the directory ------------------------------------------ */
 
+/* Stop following the names: every lookup asks the kernel again. */
+static void stop_listing(struct state *s)
+{
+	state_gone(s, NULL);
+	s->list_dir = false;
+}
+
 static void add_entry(struct state *s, const char *rel)
 {
 	size_t len = strcspn(rel, "/");
 
-	if (!s->entries_read || len >= sizeof(s->entries[0]))
+	if (!s->entries_read)
 		return;
+	if (len >= sizeof(s->entries[0])) {
+		stop_listing(s); /* not tcsteer's name: cannot tell */
+		return;
+	}
 	if (s->nentries == s->entries_cap) {
 		size_t cap = s->entries_cap ? 2 * s->entries_cap : 64;
-		char (*grown)[32] = realloc(s->entries, cap * sizeof(*grown));
+		char (*grown)[64] = realloc(s->entries, cap * sizeof(*grown));
 
 		if (!grown) {
-			state_gone(s, NULL);
+			stop_listing(s);
 			return;
 		}
 		s->entries = grown;
@@ -174,7 +184,7 @@ static void read_entries(struct state *s)
 	if (d)
 		closedir(d);
 	else if (errno != ENOENT)
-		state_gone(s, NULL); /* cannot tell: look each up */
+		stop_listing(s); /* cannot tell: look each up */
 }
 
 bool state_may_exist(struct state *s, const char *rel)

@@ -70,7 +70,7 @@ struct state {
 	 * says, without a lookup each, that a record or table is not there
 	 * (a batch attaching to many new devices). */
 	bool list_dir;
-	char (*entries)[32];
+	char (*entries)[64];            /* table-<15 chars escaped> fits */
 	size_t nentries, entries_cap;
 	bool entries_read;
 	/* The owner device of every pinned table (table.h), read once per

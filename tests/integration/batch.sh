@@ -9,7 +9,8 @@
 #   hop, a deletion, with the counters of every route as they were;
 # - attach and detach before such a failure are undone as well;
 # - applying the same good file again changes nothing: same filters (program
-#   id, prio, handle), same routes, slots and counters.
+#   id, prio, handle), same routes, slots and counters;
+# - a table with a long escaped name is found again by the next batch.
 # Topology: route_topo.sh.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/route_topo.sh"
@@ -169,5 +170,20 @@ check "$DEV_A runs its program again ($ids_a)" test "$(ids "$DEV_A")" = "$ids_a"
 check "$DEV_B runs its program again ($ids_b)" test "$(ids "$DEV_B")" = "$ids_b"
 arrives "after the rollback the /32 still steers to R" 2 "$SRC4_HOST" "$R"
 ts detach dev "$DEV_B"
+
+# 8. A batch reads the namespace's directory once and follows what it
+# changes: a table whose name escaped for bpffs is long (table-a%2eb...)
+# is found there, by the batch that makes it as by the next one.
+LONG=a.b.c.d.e.f.g.h
+printf '%s\n' "attach dev $DEV_A table $LONG" \
+	"route add 10.99.8.0/24 via $NH_Q4 dev $DEV_B table $LONG" >"$WORK/long1.batch"
+check "a batch attaches with table $LONG and routes in it" ts apply "$WORK/long1.batch"
+printf '%s\n' "route add 10.99.9.0/24 via $NH_Q4 dev $DEV_B table $LONG" \
+	"route add 10.99.9.5/32 via $NH_R4 dev $DEV_C table $LONG" >"$WORK/long2.batch"
+check "the next batch adds to it" ts apply "$WORK/long2.batch"
+check "its three routes are in one table" \
+	test "$(ts route show table "$LONG" | wc -l)/$(ls -d "$(state_dir "$DEV_A")"/table-a* | wc -l)" = 3/1
+check "back to $DEV_A's own table" ts attach dev "$DEV_A"
+check "the good file's routes again" test "$(routes)" = "$want"
 
 done_testing
