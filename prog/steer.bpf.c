@@ -77,6 +77,8 @@ struct {
  * the same value is TCX_NEXT. */
 #define STEER_PASS TC_ACT_UNSPEC
 
+#include "steer_learn.h"
+
 static __always_inline void count(__u32 slot, __u32 len)
 {
 	struct steer_counter *c = bpf_map_lookup_elem(&steer_stats, &slot);
@@ -160,6 +162,11 @@ int steer(struct __sk_buff *skb)
 		return STEER_PASS;
 	}
 
+	/* A learn route sends a flow back the way its last request came
+	 * (steer_learn.h). Via routes pay this one test. */
+	if (route->flags & STEER_ROUTE_LEARN)
+		return steer_learn_route(skb, route);
+
 	/* Already leaving through the route's interface (or arriving on it,
 	 * at ingress): redirecting to itself would loop, and the normal path
 	 * is the right one. Not counted: nothing was steered. */
@@ -184,6 +191,23 @@ int steer(struct __sk_buff *skb)
 	 * transmit happens after we return. */
 	return bpf_redirect_neigh(route->ifindex, &route->nh,
 				  sizeof(route->nh), 0);
+}
+
+/* Return-path learning (steer_learn.h), after steer: an object's first
+ * program is the one tcsteer attaches by default.
+ * The learner, on the ingress hook of the interfaces learn routes name. */
+SEC("tc")
+int steer_learn(struct __sk_buff *skb)
+{
+	return steer_learn_packet(skb);
+}
+
+/* The lookup for packets of learn routes, reached from steer through
+ * steer_tail. */
+SEC("tc")
+int steer_reply(struct __sk_buff *skb)
+{
+	return steer_reply_packet(skb);
 }
 
 /* bpf_redirect_neigh() is not GPL-only, but a GPL-compatible license keeps
