@@ -67,14 +67,14 @@ int table_dir(const struct state *s, const char *name, char *out, size_t len)
 void table_init(struct steer_table *t, const char *name)
 {
 	memset(t, 0, sizeof(*t));
-	t->v4 = t->v6 = t->stats = t->meta = -1;
+	t->v4 = t->v6 = t->stats = t->meta = t->tail = t->flows = -1;
 	snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
 	t->ncpus = possible_cpus();
 }
 
 void table_close(struct steer_table *t)
 {
-	int *fds[] = { &t->v4, &t->v6, &t->stats, &t->meta };
+	int *fds[] = { &t->v4, &t->v6, &t->stats, &t->meta, &t->tail, &t->flows };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -95,6 +95,18 @@ static int classify_map(struct steer_table *t, int fd)
 
 	if (bpf_sys_map_get_info(fd, &info, NULL))
 		return 1;
+	if (!strcmp(info.name, STEER_MAP_TAIL) || !strcmp(info.name, STEER_MAP_FLOWS)) {
+		bool tail = !strcmp(info.name, STEER_MAP_TAIL);
+
+		slot = tail ? &t->tail : &t->flows;
+		if (info.type != (tail ? BPF_MAP_TYPE_PROG_ARRAY : BPF_MAP_TYPE_ARRAY_OF_MAPS) ||
+		    info.key_size != 4 || info.value_size != 4 || info.max_entries != 1)
+			return 1;
+		if (*slot >= 0)
+			close(*slot);
+		*slot = fd;
+		return 0;
+	}
 	if (!strcmp(info.name, STEER_MAP_V4)) {
 		slot = &t->v4;
 		key = sizeof(struct steer_key4);
@@ -145,6 +157,19 @@ static int open_pin(const char *dir, const char *name, int *fd)
 	return *fd;
 }
 
+/* The learn maps, if the table has them (one made before learn routes
+ * has not, nor one of tcsteer 0.1). */
+static void open_learn_pins(const char *dir, struct steer_table *t)
+{
+	static const char *const maps[] = { STEER_MAP_TAIL, STEER_MAP_FLOWS };
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (open_pin(dir, maps[i], &fd) >= 0 && classify_map(t, fd))
+			close(fd);
+}
+
 int table_open_pinned(struct state *s, const char *name, struct steer_table *t,
 		      struct errmsg *err)
 {
@@ -175,6 +200,7 @@ int table_open_pinned(struct state *s, const char *name, struct steer_table *t,
 	}
 	if (open_pin(dir, META_MAP_NAME, &t->meta) < 0)
 		t->meta = -1;
+	open_learn_pins(dir, t);
 	t->pinned = true;
 	return complete(t, dir, err);
 }
@@ -345,6 +371,10 @@ int table_pin(struct state *s, struct steer_table *t, struct errmsg *err)
 		return r;
 	r = pin_fd(dir, STEER_MAP_V4, t->v4, err) ?: pin_fd(dir, STEER_MAP_V6, t->v6, err) ?:
 	    pin_fd(dir, STEER_MAP_STATS, t->stats, err);
+	if (!r && t->tail >= 0)
+		r = pin_fd(dir, STEER_MAP_TAIL, t->tail, err);
+	if (!r && t->flows >= 0)
+		r = pin_fd(dir, STEER_MAP_FLOWS, t->flows, err);
 	if (!r)
 		r = t->meta >= 0 ? pin_fd(dir, META_MAP_NAME, t->meta, err)
 				 : table_make_meta(s, t, 0, err);

@@ -307,6 +307,8 @@ int table_counter(const struct steer_table *t, unsigned int slot,
 	for (i = 0; !r && i < t->ncpus; i++) {
 		sum->packets += v[i].packets;
 		sum->bytes += v[i].bytes;
+		sum->toobig += v[i].toobig;
+		sum->passed += v[i].passed;
 	}
 	free(v);
 	if (r)

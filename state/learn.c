@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/* The learn side of a steering table: the flow table in steer_flows' slot
+ * and the lookup program in steer_tail's (learn.h). */
+#include "learn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpf_sys.h"
+#include "embedded.h"
+#include "load.h"
+#include "object.h"
+#include "strfmt.h"
+
+static const uint32_t zero;
+
+/* The id a one-slot map of maps or programs holds, 0 if the slot is empty. */
+static uint32_t slot_id(int fd)
+{
+	uint32_t id = 0;
+
+	if (fd < 0 || bpf_sys_map_lookup(fd, &zero, &id, 0, NULL))
+		return 0;
+	return id;
+}
+
+static int lru_pin_path(struct state *s, const struct steer_table *t, char *out, size_t len)
+{
+	char dir[STATE_PATH_MAX];
+
+	if (!s->root.found || table_dir(s, t->name, dir, sizeof(dir)))
+		return -ENOENT;
+	return strfmt(out, len, "%s/%s", dir, STEER_MAP_FLOW_LRU) ? -ENAMETOOLONG : 0;
+}
+
+int learn_flow_table(struct state *s, const struct steer_table *t, struct errmsg *err)
+{
+	uint32_t id = slot_id(t->flows);
+	char path[STATE_PATH_MAX];
+	struct bpf_map_info info;
+	int fd;
+
+	if (!id)
+		return -ENOENT;
+	/* The pin, if it is the table in the slot (no privilege needed). */
+	if (!lru_pin_path(s, t, path, sizeof(path))) {
+		fd = bpf_sys_obj_get(path, 0, NULL);
+		if (fd >= 0 && !bpf_sys_map_get_info(fd, &info, NULL) && info.id == id)
+			return fd;
+		if (fd >= 0)
+			close(fd);
+	}
+	fd = bpf_sys_map_get_fd_by_id(id, NULL);
+	if (fd == -EPERM)
+		return errmsg_set(err, EPERM, "cannot open the flow table of %s by id (needs "
+				  "CAP_SYS_ADMIN), and it is not pinned here", t->name);
+	if (fd < 0)
+		return errmsg_set(err, -fd, "cannot open the flow table of %s: %s", t->name,
+				  strerror(-fd));
+	return fd;
+}
+
+int learn_info(struct state *s, const struct steer_table *t, struct learn_info *li)
+{
+	struct bpf_map_info info;
+	int fd;
+
+	memset(li, 0, sizeof(*li));
+	li->lru_id = slot_id(t->flows);
+	li->reply_id = slot_id(t->tail);
+	if (!li->lru_id)
+		return 0;
+	fd = learn_flow_table(s, t, NULL);
+	if (fd >= 0) {
+		if (!bpf_sys_map_get_info(fd, &info, NULL))
+			li->size = info.max_entries;
+		close(fd);
+	}
+	return 0;
+}
+
+int learn_check(struct state *s, const struct steer_table *t, struct errmsg *err)
+{
+	if (t->format != STEER_FORMAT_VERSION)
+		return table_old_format(t, err);
+	if (t->tail < 0)
+		return errmsg_set(err, EPROTO, "the steering table %s was made by a tcsteer "
+				  "without learn routes: attach the steering program again "
+				  "(tcsteer attach dev DEV table %s) to give it their maps",
+				  t->name, t->name);
+	if (!state_can_pin(s) || !t->pinned)
+		return errmsg_set(err, EROFS, "learn routes need the steering table pinned "
+				  "(%s): the kernel empties the jump to their lookup when the "
+				  "last process holding it exits", state_can_pin(s) ?
+				  "it is not" : state_why_no_pins(s));
+	return 0;
+}
+
+/* The built-in object's lookup program loaded onto the table's pinned maps
+ * (maps_only: its maps only, which makes a missing steer_flows). Its fd in
+ * *prog_fd unless maps_only. */
+static int load_reply(struct state *s, const struct steer_table *t, bool maps_only,
+		      int *prog_fd, struct errmsg *err)
+{
+	struct load_opts o = { .maps_only = maps_only, .pin_dir_parent_ok = true };
+	char dir[STATE_PATH_MAX];
+	const struct prog_spec *p;
+	struct object_spec obj;
+	struct loaded_object lo;
+	int r;
+
+	if (table_dir(s, t->name, dir, sizeof(dir)))
+		return errmsg_set(err, ENAMETOOLONG, "table name too long: %s", t->name);
+	o.pin_dir = dir;
+	r = object_open(&obj, tcsteer_embedded_obj, tcsteer_embedded_obj_size, err);
+	if (r)
+		return errmsg_prefix(err, "built-in program");
+	p = object_find_program(&obj, NULL, STEER_PROG_REPLY, err);
+	r = p ? object_load(&obj, p, &o, &lo, err) : -ENOENT;
+	if (!r && !maps_only) {
+		*prog_fd = fcntl(lo.prog_fd, F_DUPFD_CLOEXEC, 0);
+		if (*prog_fd < 0)
+			r = errmsg_set(err, errno, "cannot keep the lookup program: %s",
+				       strerror(errno));
+	}
+	if (!r)
+		loaded_object_close(&lo);
+	object_close(&obj);
+	return r;
+}
+
+/* steer_flows, made by the maps of the lookup program if the table has
+ * none yet (pinned with the table). */
+static int ensure_flows_map(struct state *s, struct steer_table *t, struct errmsg *err)
+{
+	char dir[STATE_PATH_MAX], path[STATE_PATH_MAX];
+	int r, fd;
+
+	if (t->flows >= 0)
+		return 0;
+	r = load_reply(s, t, true, NULL, err);
+	if (r)
+		return r;
+	table_dir(s, t->name, dir, sizeof(dir));
+	if (strfmt(path, sizeof(path), "%s/%s", dir, STEER_MAP_FLOWS))
+		return errmsg_set(err, ENAMETOOLONG, "path too long: %s", dir);
+	fd = bpf_sys_obj_get(path, 0, err);
+	if (fd < 0)
+		return errmsg_prefix(err, "the flow table's slot of %s", t->name);
+	t->flows = fd;
+	return 0;
+}
+
+/* Pin fd as the flow table, replacing the pin of an older one atomically. */
+static int pin_lru(struct state *s, const struct steer_table *t, int fd, struct errmsg *err)
+{
+	char path[STATE_PATH_MAX], tmp[STATE_PATH_MAX + 8];
+	int r = lru_pin_path(s, t, path, sizeof(path));
+
+	if (r)
+		return errmsg_set(err, -r, "cannot pin the flow table of %s", t->name);
+	snprintf(tmp, sizeof(tmp), "%s_new", path);
+	unlink(tmp);
+	r = bpf_sys_obj_pin(fd, tmp, NULL);
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r) {
+		unlink(tmp);
+		return errmsg_set(err, -r, "cannot pin the flow table at %s: %s", path,
+				  strerror(-r));
+	}
+	return 0;
+}
+
+static int new_lru(uint32_t size, struct errmsg *err)
+{
+	struct bpf_sys_map_attr a = {
+		.type = BPF_MAP_TYPE_LRU_HASH,
+		.key_size = sizeof(struct steer_flow_key),
+		.value_size = sizeof(struct steer_flow),
+		.max_entries = size,
+		.name = STEER_MAP_FLOW_LRU,
+		.btf_fd = -1,
+		.inner_map_fd = -1,
+	};
+	int fd = bpf_sys_map_create(&a, NULL);
+
+	if (fd < 0)
+		return errmsg_set(err, -fd, "cannot create a flow table of %u entries: %s",
+				  size, strerror(-fd));
+	return fd;
+}
+
+/* Copy what fits of the old table's flows into the new one (an LRU takes
+ * every update; the oldest go first). */
+static void copy_flows(int from, int to)
+{
+	struct steer_flow_key k, next;
+	struct steer_flow f;
+	void *prev = NULL;
+
+	while (bpf_sys_map_get_next_key(from, prev, &next, NULL) == 0) {
+		k = next;
+		prev = &k;
+		if (bpf_sys_map_lookup(from, &k, &f, 0, NULL) == 0)
+			bpf_sys_map_update(to, &k, &f, BPF_ANY, NULL);
+	}
+}
+
+/* A flow table of size entries in the slot: made if there is none,
+ * replaced (with its flows) if it has another size. */
+static int ensure_lru(struct state *s, struct steer_table *t, uint32_t size,
+		      struct errmsg *err)
+{
+	struct learn_info li;
+	int old = -1, fd, r;
+
+	learn_info(s, t, &li);
+	if (li.lru_id && (!size || size == li.size))
+		return 0;
+	if (!size)
+		size = STEER_FLOWS_DEFAULT;
+	fd = new_lru(size, err);
+	if (fd < 0)
+		return fd;
+	if (li.lru_id) {
+		old = learn_flow_table(s, t, err);
+		if (old < 0) {
+			close(fd);
+			return old;
+		}
+		copy_flows(old, fd);
+	}
+	/* The slot first: the data path switches in one update; the pin
+	 * follows it. */
+	r = bpf_sys_map_update(t->flows, &zero, &fd, BPF_ANY, NULL);
+	if (r)
+		r = errmsg_set(err, -r, "cannot put the flow table in place: %s", strerror(-r));
+	else
+		r = pin_lru(s, t, fd, err);
+	if (!r)
+		state_note(s, "table %s: flow table of %u entries%s", t->name, size,
+			   li.lru_id ? " (resized, its flows kept)" : "");
+	if (old >= 0)
+		close(old);
+	close(fd);
+	return r;
+}
+
+static int ensure_reply(struct state *s, struct steer_table *t, bool reload,
+			struct errmsg *err)
+{
+	int fd = -1, r;
+
+	if (!reload && slot_id(t->tail))
+		return 0;
+	r = load_reply(s, t, false, &fd, err);
+	/* Like every program tcsteer loads, it carries the table's
+	 * tcsteer_meta: bpftool shows whose it is. */
+	if (!r && t->meta >= 0)
+		r = meta_bind(fd, t->meta, err);
+	if (!r) {
+		r = bpf_sys_map_update(t->tail, &zero, &fd, BPF_ANY, NULL);
+		if (r)
+			r = errmsg_set(err, -r, "cannot put the lookup of learn routes in "
+				       "place: %s", strerror(-r));
+	}
+	if (!r)
+		state_note(s, "table %s: learn routes' lookup loaded", t->name);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int learn_enable(struct state *s, struct steer_table *t, uint32_t size, bool reload,
+		 struct errmsg *err)
+{
+	return learn_check(s, t, err) ?: ensure_flows_map(s, t, err) ?:
+	       ensure_lru(s, t, size, err) ?: ensure_reply(s, t, reload, err);
+}
+
+int learn_disable(struct state *s, struct steer_table *t, struct errmsg *err)
+{
+	char path[STATE_PATH_MAX];
+	bool was = false;
+	int r;
+
+	if (t->tail >= 0 && slot_id(t->tail)) {
+		r = bpf_sys_map_delete(t->tail, &zero, NULL);
+		if (r && r != -ENOENT)
+			return errmsg_set(err, -r, "cannot remove the lookup of learn routes: %s",
+					  strerror(-r));
+		was = true;
+	}
+	if (t->flows >= 0 && slot_id(t->flows)) {
+		r = bpf_sys_map_delete(t->flows, &zero, NULL);
+		if (r && r != -ENOENT)
+			return errmsg_set(err, -r, "cannot remove the flow table: %s",
+					  strerror(-r));
+		was = true;
+	}
+	if (!lru_pin_path(s, t, path, sizeof(path)))
+		unlink(path);
+	if (was)
+		state_note(s, "table %s: no learn route left, flow table and lookup removed",
+			   t->name);
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int learn_route_ifindexes(const struct steer_table *t, uint32_t *ifindexes, size_t max,
+			  size_t *n, size_t *nroutes, struct errmsg *err)
+{
+	struct route_entry *e;
+	size_t ne, i, j, k = 0;
+	int r;
+
+	*n = 0;
+	if (nroutes)
+		*nroutes = 0;
+	r = table_list(t, &e, &ne, err);
+	if (r)
+		return r;
+	for (i = 0; i < ne; i++) {
+		if (!(e[i].route.flags & STEER_ROUTE_LEARN))
+			continue;
+		if (nroutes)
+			(*nroutes)++;
+		for (j = 0; j < STEER_LEARN_MAX && e[i].route.learn_ifindex[j]; j++)
+			if (k < max)
+				ifindexes[k++] = e[i].route.learn_ifindex[j];
+	}
+	free(e);
+	qsort(ifindexes, k, sizeof(*ifindexes), cmp_u32);
+	for (i = 0; i < k; i++)
+		if (!*n || ifindexes[*n - 1] != ifindexes[i])
+			ifindexes[(*n)++] = ifindexes[i];
+	return 0;
+}
+
+int learn_list_flows(int fd, struct flow_entry **out, size_t *n, struct errmsg *err)
+{
+	struct steer_flow_key k, next;
+	struct flow_entry *v = NULL, *grown;
+	size_t cap = 0;
+	void *prev = NULL;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	while ((r = bpf_sys_map_get_next_key(fd, prev, &next, NULL)) == 0) {
+		k = next;
+		prev = &k;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 256;
+			grown = realloc(v, cap * sizeof(*v));
+			if (!grown) {
+				free(v);
+				return errmsg_set(err, ENOMEM, "out of memory");
+			}
+			v = grown;
+		}
+		v[*n].key = k;
+		if (bpf_sys_map_lookup(fd, &k, &v[*n].flow, 0, NULL) == 0)
+			(*n)++;
+	}
+	if (r != -ENOENT) {
+		free(v);
+		*n = 0;
+		return errmsg_set(err, -r, "cannot read the flow table: %s", strerror(-r));
+	}
+	*out = v;
+	return 0;
+}
