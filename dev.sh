@@ -4,6 +4,11 @@
 #   ./dev.sh test    install packages, build, run the whole test suite, then
 #                    again in an ASan+UBSan build with fuzzing (build-asan)
 #   ./dev.sh build   build only (no install)
+#   ./dev.sh deploy-test [PART...]
+#                    the deployment forms, really run (tests/deploy/run.sh):
+#                    initramfs (QEMU boots), containers, compose, artefacts;
+#                    installs what they need, caches kernels and images in
+#                    $TCSTEER_DEPLOY_CACHE (default /var/cache/tcsteer-deploy)
 # Set TCSTEER_NO_APT=1 to skip the apt step (packages already present).
 set -euo pipefail
 # Debian's python3 (with python3-yaml) and tools first, ahead of any pyenv shim.
@@ -60,7 +65,7 @@ run_tests() {
 # the lab and the compose check add no code path and stay in the plain
 # pass. TCSTEER_NO_ASAN=1 skips this pass.
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
-SANITIZE_TESTS=${SANITIZE_TESTS:-'^(test_.*|fuzz_.*|attach|errors|route|batch|faults|privilege|limits|netns|lifecycle|races|upgrade|nopins|cli)$'}
+SANITIZE_TESTS=${SANITIZE_TESTS:-'^(test_.*|fuzz_.*|attach|errors|route|batch|neigh_early|faults|privilege|limits|netns|lifecycle|races|upgrade|nopins|cli)$'}
 
 build_asan() {
 	CC=clang cmake -S . -B "$ASAN_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -81,6 +86,10 @@ case "${1:-}" in
 demo)  install_packages; build; ./compose/demo.sh "$BUILD_DIR/tcsteer" ;;
 test)  shift; install_packages; build; run_tests "$@"; run_asan_tests "$@" ;;
 build) build ;;
+deploy-test)
+	shift; install_packages; build
+	TCSTEER="$PWD/$BUILD_DIR/tcsteer" TCSTEER_BUILD="$PWD/$BUILD_DIR" \
+		tests/deploy/run.sh "$@" ;;
 deps)  install_packages ;;
-*)     echo "usage: $0 demo|test|build|deps" >&2; exit 2 ;;
+*)     echo "usage: $0 demo|test|build|deps|deploy-test [PART...]" >&2; exit 2 ;;
 esac

@@ -83,8 +83,11 @@ static void warn_rp_filter(const struct cmd *c)
 static void make_next_hop_managed(struct tc_conn *conn, const struct cmd *c, int ifindex)
 {
 	struct errmsg e = { 0 };
+	int r = neigh_make_managed(conn, ifindex, c->via.family, c->via.addr, &e);
 
-	if (neigh_make_managed(conn, ifindex, c->via.family, c->via.addr, &e) >= 0)
+	if (r == NEIGH_MANAGED_BROADCAST)
+		fprintf(stderr, "tcsteer: warning: %s\n", e.text);
+	if (r >= 0)
 		return;
 	fprintf(stderr, "tcsteer: warning: next hop not made managed (%s); the first "
 		"packets to an unresolved next hop can be lost\n", e.text);

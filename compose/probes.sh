@@ -31,9 +31,23 @@ declare -A WHAT=(
 )
 PROBES=(ping4 ping6 tcp4 tcp6)
 
+# In the Docker lab, the client's init sets LAB_READY_FILE and touches it
+# once its routes are in: `docker-compose up -d` returns before that.
+wait_ready() {
+	[ -n "${LAB_READY_FILE:-}" ] || return 0
+	for _ in $(seq 300); do
+		[ -e "$LAB_READY_FILE" ] && return 0
+		sleep 0.1
+	done
+	echo "probes: $LAB_READY_FILE did not appear in 30 s" >&2
+	return 1
+}
+
 main() {
 	local p failed=0
 	local -A pid
+
+	wait_ready
 
 	for p in "${PROBES[@]}"; do
 		"probe_$p" &

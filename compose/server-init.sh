@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The server's one-shot init step in the Docker lab (docker-compose.yml runs
-# it as the server's command): VIPs on lo, default route via the primary
-# gateway, rp_filter, tcsteer attach + routes, then the listener on the VIPs
-# in the foreground. Any failure stops it with one line on stderr.
+# it as the server's command): the lab's routes instead of Docker's, VIPs on
+# lo, default route via the primary gateway, rp_filter, tcsteer attach +
+# routes, then the listener on the VIPs in the foreground. Any failure
+# stops it with one line on stderr. It touches /run/lab-ready (the
+# service's healthcheck) once the listener runs.
 #
 #   server-init.sh                  run it
+#   server-init.sh unfix|fix        in the running server (docker-compose
+#                                   exec -T server ...): take the steering
+#                                   away, or put it back
 #   server-init.sh --print-commands print the tcsteer commands it would run
 #                                   (compose_check.sh compares them with
 #                                   netns-lab.sh's)
@@ -31,8 +36,10 @@ print_commands() {
 	steer_commands fix "$SERVER_PRIMARY_IF" "$SERVER_SECONDARY_IF"
 }
 
-# The host's bpffs is bind-mounted on /sys/fs/bpf; mount one if it is not
-# (the pins then live as long as the container).
+# Docker mounts /sys read-only; with CAP_SYS_ADMIN a bpffs of the
+# container's own can still be mounted over /sys/fs/bpf (its pins live as
+# long as the container, apart from the host's), unless one is there
+# already (the host's, bind-mounted).
 ensure_bpffs() {
 	[ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" = bpf_fs ] && return 0
 	mount -t bpf bpf /sys/fs/bpf || die "cannot mount bpffs on /sys/fs/bpf"
@@ -52,21 +59,58 @@ setup_addresses() {
 # Requests for the VIPs arrive on the secondary interface while the route
 # back to the client is the default one via the primary: strict reverse-path
 # filtering (1) drops them before a reply exists. Loose mode (2) only wants
-# the source reachable somewhere; the kernel uses max(all, dev).
+# the source reachable somewhere; the kernel uses max(all, dev). A new
+# network namespace starts with 0 (docker-compose.yml sets "all" too), so
+# this writes only when it must: Docker mounts /proc/sys read-only, and
+# remounting it needs CAP_SYS_ADMIN.
 setup_rp_filter() {
-	local sec=$1
+	local sec=$1 all dev
+	all=$(sysctl -n net.ipv4.conf.all.rp_filter)
+	dev=$(sysctl -n "net.ipv4.conf.$sec.rp_filter")
+	[ "$all" != 1 ] && [ "$dev" != 1 ] && return 0
+	if [ ! -w "/proc/sys/net/ipv4/conf/$sec/rp_filter" ]; then
+		mount -o remount,rw /proc/sys 2>/dev/null ||
+			die "strict rp_filter on $sec and /proc/sys is read-only"
+	fi
 	sysctl -qw net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.$sec.rp_filter=2" ||
-		die "cannot set rp_filter (is /proc/sys read-only?)"
+		die "cannot set rp_filter on $sec"
+}
+
+# The listener: one socat per VIP, both in the background; returns once
+# both listen.
+start_listener() {
+	local n
+	socat "TCP6-LISTEN:$LISTEN_PORT,bind=[$VIP6],ipv6only=1,reuseaddr,fork" \
+		SYSTEM:"echo $LISTEN_BANNER" &
+	socat "TCP4-LISTEN:$LISTEN_PORT,bind=$VIP4,reuseaddr,fork" \
+		SYSTEM:"echo $LISTEN_BANNER" &
+	for _ in $(seq 100); do
+		n=$(ss -Hltn "sport = :$LISTEN_PORT" | wc -l)
+		[ "$n" -ge 2 ] && return 0
+		sleep 0.05
+	done
+	die "the listener on port $LISTEN_PORT did not start"
 }
 
 main() {
 	local pri sec
 
-	if [ "${1:-}" = --print-commands ]; then
+	case ${1:-} in
+	--print-commands)
 		print_commands
 		return 0
-	fi
-	[ $# -eq 0 ] || die "usage: $0 [--print-commands]"
+		;;
+	fix|unfix)
+		pri=$(dev_of "$SERVER_PRIMARY4")
+		sec=$(dev_of "$SERVER_SECONDARY4")
+		steer_run "$TCSTEER" "$1" "$pri" "$sec" || die "tcsteer failed"
+		return 0
+		;;
+	"") ;;
+	*) die "usage: $0 [fix|unfix|--print-commands]" ;;
+	esac
+	# shellcheck source-path=SCRIPTDIR
+	. "$HERE/node-init.sh"
 	pri=$(dev_of "$SERVER_PRIMARY4")
 	sec=$(dev_of "$SERVER_SECONDARY4")
 	echo "server-init: primary $pri, secondary $sec"
@@ -75,11 +119,10 @@ main() {
 	ensure_bpffs
 	steer_run "$TCSTEER" fix "$pri" "$sec" || die "tcsteer failed"
 	"$TCSTEER" route show table "$pri" || true
+	start_listener
 	echo "server-init: listening on $VIP4 and [$VIP6] port $LISTEN_PORT"
-	socat "TCP6-LISTEN:$LISTEN_PORT,bind=[$VIP6],ipv6only=1,reuseaddr,fork" \
-		SYSTEM:"echo $LISTEN_BANNER" &
-	exec socat "TCP4-LISTEN:$LISTEN_PORT,bind=$VIP4,reuseaddr,fork" \
-		SYSTEM:"echo $LISTEN_BANNER"
+	touch /run/lab-ready
+	wait
 }
 
 main "$@"

@@ -7,6 +7,7 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -182,6 +183,81 @@ int neigh_get(struct tc_conn *c, int ifindex, int family, const void *addr,
 	return 0;
 }
 
+/* The early-boot trap. While a network namespace has no IPv4 address, its
+ * local routing table does not exist yet and inet_addr_type() classes
+ * every address as RTN_BROADCAST, so arp_constructor() builds a new entry
+ * as NUD_NOARP with the device's broadcast address. A managed entry is
+ * never rebuilt: bpf_redirect_neigh() would send every steered packet to
+ * ff:ff:ff:ff:ff:ff for good. An entry the kernel made NOARP was made by us
+ * (an existing NOARP one is never touched), so deleting it again loses
+ * nothing; once the namespace has an address, the first steered packet
+ * creates an ordinary entry. */
+bool neigh_is_broadcast_trap(const struct neigh_info *n)
+{
+	size_t i;
+
+	if (n->state & NUD_NOARP)
+		return true;
+	if (!n->lladdr_len)
+		return false;
+	for (i = 0; i < n->lladdr_len; i++)
+		if (n->lladdr[i] != 0xff)
+			return false;
+	return true;
+}
+
+static void lladdr_str(char *out, size_t len, const struct neigh_info *n)
+{
+	size_t i, used = 0;
+
+	snprintf(out, len, "none");
+	for (i = 0; i < n->lladdr_len && used + 3 < len; i++)
+		used += snprintf(out + used, len - used, "%s%02x", i ? ":" : "",
+				 n->lladdr[i]);
+}
+
+static int delete_trap_entry(struct tc_conn *c, int ifindex, int family,
+			     const void *addr, struct errmsg *err)
+{
+	char buf[NEIGH_MSG_MAX] __attribute__((aligned(4)));
+	char what[80];
+	struct nlmsghdr *nlh;
+
+	nlh = put_neigh_request(buf, RTM_DELNEIGH, NLM_F_REQUEST | NLM_F_ACK,
+				tc_conn_next_seq(c), ifindex, family, addr);
+	describe(what, sizeof(what), "delete", family, addr, " (NOARP)");
+	return tc_conn_talk_ctx(c, nlh, NULL, NULL, ifindex, what, err);
+}
+
+/* After making addr managed: read back what the kernel built, and if it is
+ * the trap above, delete it and say so (NEIGH_MANAGED_BROADCAST). */
+static int neigh_undo_broadcast_trap(struct tc_conn *c, int ifindex,
+				     int family, const void *addr,
+				     struct errmsg *err)
+{
+	char text[INET6_ADDRSTRLEN], lladdr[3 * NEIGH_LLADDR_MAX];
+	struct neigh_info made;
+	struct errmsg local;
+	int ret;
+
+	if (neigh_get(c, ifindex, family, addr, &made, &local) < 0)
+		return 0; /* gone already, or unreadable: nothing stuck to undo */
+	if (!neigh_is_broadcast_trap(&made))
+		return 0;
+	ret = delete_trap_entry(c, ifindex, family, addr, err);
+	if (ret < 0 && ret != -ENOENT)
+		return ret;
+	if (!inet_ntop(family, addr, text, sizeof(text)))
+		snprintf(text, sizeof(text), "?");
+	lladdr_str(lladdr, sizeof(lladdr), &made);
+	errmsg_set(err, 0,
+		   "next hop %s not made managed: the kernel made it NOARP with "
+		   "lladdr %s (before a network namespace has an IPv4 address, "
+		   "every address counts as broadcast); the first steered packet "
+		   "resolves it once the network is configured", text, lladdr);
+	return NEIGH_MANAGED_BROADCAST;
+}
+
 int neigh_make_managed(struct tc_conn *c, int ifindex, int family,
 		       const void *addr, struct errmsg *err)
 {
@@ -193,6 +269,14 @@ int neigh_make_managed(struct tc_conn *c, int ifindex, int family,
 	int ret;
 
 	ret = neigh_get(c, ifindex, family, addr, &cur, &local);
+	/* Stuck in the trap by an earlier run: start again from nothing. */
+	if (ret == 0 && (cur.ext_flags & NTF_EXT_MANAGED) &&
+	    neigh_is_broadcast_trap(&cur)) {
+		ret = delete_trap_entry(c, ifindex, family, addr, err);
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+		ret = -ENOENT;
+	}
 	if (ret == 0) {
 		/* Someone pinned this next hop: theirs to keep. */
 		if (cur.state & (NUD_PERMANENT | NUD_NOARP))
@@ -208,7 +292,8 @@ int neigh_make_managed(struct tc_conn *c, int ifindex, int family,
 	nlh = neigh_build_managed(buf, tc_conn_next_seq(c), ifindex, family,
 				  addr);
 	describe(what, sizeof(what), "make", family, addr, " managed");
-	return tc_conn_talk_ctx(c, nlh, NULL, NULL, ifindex, what, err);
+	ret = tc_conn_talk_ctx(c, nlh, NULL, NULL, ifindex, what, err);
+	return ret ?: neigh_undo_broadcast_trap(c, ifindex, family, addr, err);
 }
 
 void neigh_state_str(char *out, size_t len, uint16_t state)

@@ -6,6 +6,7 @@
 #ifndef TCSTEER_NETLINK_NEIGH_H
 #define TCSTEER_NETLINK_NEIGH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +29,9 @@ struct neigh_info {
  * `ip neigh replace ADDR dev IF managed` sends (iproute2 >= 5.16).
  * An existing PERMANENT or NOARP entry is left alone (a managed update
  * would strip NUD_PERMANENT). Returns 0 if the entry is managed now
- * (or already was), 1 if a static entry was kept, or -errno. */
+ * (or already was), 1 if a static entry was kept,
+ * NEIGH_MANAGED_BROADCAST (below) if the kernel could not make it a
+ * usable one yet, or -errno. */
 int neigh_make_managed(struct tc_conn *c, int ifindex, int family,
 		       const void *addr, struct errmsg *err);
 
@@ -54,5 +57,16 @@ struct nlmsghdr *neigh_build_get(void *buf, uint32_t seq, int ifindex,
  * another type, -EBADMSG if malformed. */
 int neigh_parse_msg(const struct nlmsghdr *nlh, size_t len,
 		    struct neigh_info *out);
+
+/* The early-boot trap (neigh.c): neigh_make_managed() returns this, with
+ * the reason in err (a warning, not a failure), when the kernel made the
+ * new entry NOARP with a broadcast address because the namespace had no
+ * IPv4 address yet; the entry has been deleted again, for the first
+ * steered packet to create an ordinary one. */
+#define NEIGH_MANAGED_BROADCAST 2
+
+/* True for an entry the kernel will never resolve: NUD_NOARP, or an
+ * all-ones (broadcast) link-layer address. */
+bool neigh_is_broadcast_trap(const struct neigh_info *n);
 
 #endif

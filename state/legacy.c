@@ -162,6 +162,8 @@ int legacy_adopt_hook(struct state *s, const char *dev, int ifindex, enum hook h
 	snprintf(old, sizeof(old), "%s/prog_%s", dir, hook_name(h));
 	if (pin_id(old, true) != prog_id)
 		return 0;
+	if (!s->writable)
+		return 1;
 	snprintf(devdir, sizeof(devdir), "if%d", ifindex);
 	if (state_mkdir(s, devdir, NULL) ||
 	    state_path(s, new, sizeof(new), "%s/prog_%s", devdir, hook_name(h)) ||

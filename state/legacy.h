@@ -20,7 +20,9 @@
 
 /* If 0.1's record of dev's hook names prog_id (which runs there): move the
  * record to ifindex's, and the program's table along, and give the program
- * a tcsteer_meta. 1 if taken over, 0 if there was nothing to take. */
+ * a tcsteer_meta. 1 if taken over, 0 if there was nothing to take. A state
+ * opened for reading only (no lock) is not changed: 1 still says the
+ * program is tcsteer's. */
 int legacy_adopt_hook(struct state *s, const char *dev, int ifindex, enum hook h,
 		      uint32_t prog_id);
 

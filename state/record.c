@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bpf_sys.h"
+#include "bpffs.h"
 
 static int record_path(const struct state *s, char *out, size_t len, int ifindex,
 		       enum hook h, const char *suffix)
@@ -155,7 +156,10 @@ int record_keep_maps(struct state *s, uint32_t prog_id, const int *fds,
 	snprintf(dir, sizeof(dir), "prog%u", prog_id);
 	r = state_mkdir(s, dir, err);
 	for (i = 0; !r && i < n; i++) {
-		if (state_path(s, path, sizeof(path), "%s/%s", dir, names[i]))
+		char name[BPF_OBJ_NAME_LEN * 4];
+
+		bpffs_sanitize_name(name, sizeof(name), names[i]);
+		if (state_path(s, path, sizeof(path), "%s/%s", dir, name))
 			return errmsg_set(err, ENAMETOOLONG, "map name too long: %s", names[i]);
 		r = bpf_sys_obj_pin(fds[i], path, NULL);
 		if (r == -EEXIST)

@@ -24,6 +24,7 @@ int state_open(struct state *s, int sock_fd, enum state_mode mode,
 	r = netns_id_of_socket(sock_fd, &s->ns, err);
 	if (r)
 		return r;
+	s->writable = mode == STATE_WRITE;
 	if (mode == STATE_WRITE) {
 		r = netns_lock(STATE_LOCK_TIMEOUT_MS, err);
 		if (r < 0 && r != -ENOENT)

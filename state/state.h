@@ -56,6 +56,7 @@ struct state {
 	char dir[96];                   /* <bpffs>/tcsteer/netns/<id>, "" without bpffs */
 	bool dir_made;
 	int lock_fd;                    /* -1: not locked */
+	bool writable;                  /* opened with STATE_WRITE */
 	int by_id;                      /* -1 not known yet, 0 no, 1 programs and
 					   maps may be opened by id (CAP_SYS_ADMIN) */
 	void (*note)(const char *fmt, va_list ap); /* -v notes, may be NULL */

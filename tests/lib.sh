@@ -71,6 +71,20 @@ ts() { in_ns "$H" "$TCSTEER" "$@"; }
 # table_pins TABLE: the directory holding TABLE's pinned maps in $H (from
 # `route show -j -d`), for bpftool.
 # (/nonexistent when there is no such table).
+# pinned_slots PINS: "prefix slot" of every route of the table pinned in
+# PINS, read by bpftool (the slot indexes the counters; the CLI never shows
+# it).
+pinned_slots() {
+	local m
+	for m in steer_v4 steer_v6; do
+		bpftool -j map dump pinned "$1/$m"
+	done | python3 -c '
+import ipaddress, json, sys
+for doc in sys.stdin:
+    for e in json.loads(doc):
+        k, v = e["formatted"]["key"], e["formatted"]["value"]
+        print("%s/%d %d" % (ipaddress.ip_address(bytes(k["addr"])), k["prefixlen"], v["slot"]))' | sort
+}
 # state_dir TABLE: $H's state directory (the parent of a table's).
 state_dir() { dirname "$(table_pins "$1")"; }
 # stale_records TABLE: the device directories of $H's state whose device

@@ -3,8 +3,8 @@
 # docker-compose.yml and the Dockerfile with compose/topology.env; this
 # script also checks that the scripts of both labs take every address from
 # topology.env and run the same tcsteer commands. Needs neither root nor
-# Docker (if a Docker CLI is there, `docker compose config` must accept the
-# file too).
+# Docker (where docker-compose or compose v2 is installed, its `config`
+# must accept the file too).
 set -euo pipefail
 SRC=${TCSTEER_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 COMPOSE=$SRC/compose
@@ -17,7 +17,7 @@ python3 "$(dirname "$0")/compose_check.py" "$COMPOSE" || FAILS=$((FAILS + 1))
 
 # Hard-coded lab addresses in a script would silently drift from topology.env.
 addr_re='10\.111\.22[0-2]\.|fd00:22[0-2]:|192\.168\.1\.5|fd00:5::'
-for f in netns-lab.sh server-init.sh probes.sh steer-commands.sh demo.sh; do
+for f in netns-lab.sh server-init.sh node-init.sh probes.sh steer-commands.sh demo.sh; do
 	if [ ! -f "$COMPOSE/$f" ]; then
 		fail "$f is missing"
 	elif hits=$(grep -nE "$addr_re" "$COMPOSE/$f" | grep -v '^[0-9]*:#'); then
@@ -46,14 +46,25 @@ else
 	fail "unexpected tcsteer commands: [$netns_cmds]"
 fi
 
-if command -v docker >/dev/null && docker compose version >/dev/null 2>&1; then
-	if docker compose -f "$COMPOSE/docker-compose.yml" config -q; then
-		ok "docker compose config accepts the file"
+# The engines' own parsers, where they are installed (neither needs a
+# daemon): docker-compose 1.29 (Debian 12) and compose v2.
+if command -v docker-compose >/dev/null; then
+	if out=$(docker-compose -f "$COMPOSE/docker-compose.yml" config -q 2>&1); then
+		ok "docker-compose $(docker-compose version --short 2>/dev/null) config accepts the file"
 	else
-		fail "docker compose config rejects the file"
+		fail "docker-compose config rejects the file: $out"
 	fi
 else
-	echo "ok - # SKIP docker compose config: no Docker CLI"
+	echo "ok - # SKIP docker-compose config: not installed"
+fi
+if command -v docker >/dev/null && docker compose version >/dev/null 2>&1; then
+	if out=$(docker compose -f "$COMPOSE/docker-compose.yml" config -q 2>&1); then
+		ok "docker compose (v2) config accepts the file"
+	else
+		fail "docker compose config rejects the file: $out"
+	fi
+else
+	echo "ok - # SKIP docker compose config: no compose v2"
 fi
 
 echo "compose_check: $FAILS failed"

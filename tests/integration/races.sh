@@ -16,19 +16,7 @@ ts_r() { in_ns "$S" "$TCSTEER" "$@"; }
 nbpf() { in_ns "$S" tc filter show dev e0 egress | grep -c ' bpf .*handle 0x' || true; }
 nours() { ts_r -j show dev e0 | python3 -c '
 import json, sys; print(sum(1 for f in json.load(sys.stdin) if f["tcsteer"]))'; }
-# slots: "prefix slot" of every route, from the pinned maps (bpftool).
-slots() {
-	local pins m
-	pins=$(table_pins_in "$S" e0)
-	for m in steer_v4 steer_v6; do
-		bpftool -j map dump pinned "$pins/$m"
-	done | python3 -c '
-import ipaddress, json, sys
-for doc in sys.stdin:
-    for e in json.loads(doc):
-        k, v = e["formatted"]["key"], e["formatted"]["value"]
-        print("%s/%d %d" % (ipaddress.ip_address(bytes(k["addr"])), k["prefixlen"], v["slot"]))' | sort
-}
+slots() { pinned_slots "$(table_pins_in "$S" e0)"; }
 table_pins_in() { in_ns "$1" "$TCSTEER" -j -d route show table "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)["pins"])'; }
 WORK=$(mktemp -d)
 trap 'cleanup_netns; rm -rf "$WORK"' EXIT

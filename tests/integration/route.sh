@@ -44,19 +44,7 @@ print(*["%d %d" % (r["packets"], r["bytes"]) for r in t["routes"] if r["prefix"]
 }
 miss() { stats_json | python3 -c 'import json, sys; print(json.load(sys.stdin)["miss"]["packets"])'; }
 
-# slots: "prefix slot" of every route, read from the pinned maps by bpftool
-# (the slot indexes the counters; the CLI never shows it).
-slots() {
-	local m
-	for m in steer_v4 steer_v6; do
-		bpftool -j map dump pinned "$(pins)/$m"
-	done | python3 -c '
-import ipaddress, json, sys
-for doc in sys.stdin:
-    for e in json.loads(doc):
-        k, v = e["formatted"]["key"], e["formatted"]["value"]
-        print("%s/%d %d" % (ipaddress.ip_address(bytes(k["addr"])), k["prefixlen"], v["slot"]))' | sort
-}
+slots() { pinned_slots "$(pins)"; }
 slot_of() { slots | awk -v p="$1" '$1 == p { print $2 }'; }
 
 # 1. Routes before any attach: `table` names the table, which comes to be.

@@ -57,11 +57,12 @@ V1_ID=$(bpftool -j prog show pinned "$OLD/prog_egress" | python3 -c 'import json
 
 # ---- taken over ----------------------------------------------------------------
 check "show: the 0.1 filter is tcsteer's" test "$(ours)" = "$V1_ID"
-check "its state left the 0.1 layout" test ! -e "$OLD"
+check "show (which only reads) left 0.1's state where it was" test -e "$OLD/prog_egress"
 check "it still steers" steered u
-expect_error "route show says to attach, in one line" "format of tcsteer 0.1: attach" ts_u route show
-expect_error "route add is refused the same way" "format of tcsteer 0.1: attach" \
+expect_error "route add says to attach, in one line" "format of tcsteer 0.1: attach" \
 	ts_u route add 10.77.1.0/24 via 10.78.0.2 dev e1
+check "the first command that may change state moved it out of the 0.1 layout" test ! -e "$OLD"
+expect_error "route show says the same" "format of tcsteer 0.1: attach" ts_u route show
 check "still steered after the refusals" steered u
 
 # ---- upgraded by attach --------------------------------------------------------
