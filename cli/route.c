@@ -15,6 +15,8 @@
 
 #include "cmd.h"
 #include "json.h"
+#include "learn.h"
+#include "learners.h"
 #include "neigh.h"
 #include "session.h"
 #include "tables.h"
@@ -40,7 +42,16 @@ static bool route_to_text(const struct steer_route *r, char *via, size_t vlen,
 
 static void route_of_cmd(const struct cmd *c, int out_ifindex, struct steer_route *r)
 {
+	int i;
+
 	memset(r, 0, sizeof(*r));
+	if (c->learn) {
+		/* No interface, no next hop: the flow's request tells both. */
+		r->flags = STEER_ROUTE_LEARN;
+		for (i = 0; i < c->nlearn; i++)
+			r->learn_ifindex[i] = (__u32)c->learn_ifindex[i];
+		return;
+	}
 	r->ifindex = (__u32)out_ifindex;
 	r->nh.nh_family = (__u32)c->via.family;
 	if (c->via.family == AF_INET)
@@ -68,16 +79,28 @@ static int read_rp_filter(const char *dev)
 	return v;
 }
 
-static void warn_rp_filter(const struct cmd *c)
+static void warn_rp_filter_on(const struct cmd *c, const char *name)
 {
-	int all = read_rp_filter("all"), dev = read_rp_filter(c->out_dev);
+	int all = read_rp_filter("all"), dev = read_rp_filter(name);
 
 	if (c->prefix.family != AF_INET || (all > dev ? all : dev) != 1)
 		return;
 	fprintf(stderr, "tcsteer: warning: strict rp_filter on %s drops requests that "
 		"arrive there for a source routed elsewhere; set "
 		"net.ipv4.conf.%s.rp_filter=2 (loose) and check net.ipv4.conf.all.rp_filter\n",
-		c->out_dev, c->out_dev);
+		name, name);
+}
+
+/* Every interface whose requests the route serves: the output interface,
+ * or a learn route's interfaces. */
+static void warn_rp_filter(const struct cmd *c)
+{
+	int i;
+
+	if (!c->learn)
+		warn_rp_filter_on(c, c->out_dev);
+	for (i = 0; c->learn && i < c->nlearn; i++)
+		warn_rp_filter_on(c, c->learn_dev[i]);
 }
 
 static void make_next_hop_managed(struct tc_conn *conn, const struct cmd *c, int ifindex)
@@ -101,6 +124,8 @@ int run_route_add(const struct cmd *c, struct errmsg *err)
 	struct state *s;
 	int ifindex, slot, ret;
 
+	if (g_opts.dry_run)
+		return learn_dry_run(c, err);
 	ifindex = c->out_ifindex;
 	ret = session_open(STATE_WRITE, &conn, &s, err) ?:
 	      resolve_table(s, conn, c->table, TABLE_CREATE, &t, err);
@@ -115,22 +140,33 @@ int run_route_add(const struct cmd *c, struct errmsg *err)
 		if (slot > 0)
 			slot = table_counter_reset(&t, (unsigned int)slot, err) ?: slot;
 	}
-	if (slot > 0) {
-		r.slot = (__u32)slot;
-		ret = memcmp(&old, &r, sizeof(r)) ? table_put(&t, &c->prefix, &r, err) : 0;
-	} else {
-		ret = slot;
+	r.slot = (__u32)(slot > 0 ? slot : 0);
+	ret = slot > 0 ? 0 : slot;
+	/* A learn route's learners and flow table come first, so that it
+	 * works from its first packet; what no route needs after the
+	 * change (a learn route replaced) goes after it. */
+	if (!ret && c->learn)
+		ret = learn_check(s, &t, err) ?: learn_sync(s, conn, &t, &r, c->flows, err);
+	if (!ret && memcmp(&old, &r, sizeof(r)))
+		ret = table_put(&t, &c->prefix, &r, err);
+	if ((c->learn || (old.flags & STEER_ROUTE_LEARN)) && t.tail >= 0) {
+		/* Also after a failure: what was made for nothing goes. */
+		int synced = learn_sync(s, conn, &t, NULL, 0, ret ? NULL : err);
+
+		ret = ret ? ret : synced;
 	}
 	table_close(&t);
 	if (ret)
 		return ret;
-	make_next_hop_managed(conn, c, ifindex);
+	if (!c->learn)
+		make_next_hop_managed(conn, c, ifindex);
 	warn_rp_filter(c);
 	return 0;
 }
 
 int run_route_del(const struct cmd *c, struct errmsg *err)
 {
+	struct steer_route old;
 	struct steer_table t;
 	struct tc_conn *conn;
 	struct state *s;
@@ -141,36 +177,110 @@ int run_route_del(const struct cmd *c, struct errmsg *err)
 	      resolve_table(s, conn, c->table, TABLE_WRITE, &t, err);
 	if (ret)
 		return ret;
+	memset(&old, 0, sizeof(old));
+	table_get(&t, &c->prefix, &old);
 	ret = table_del(&t, &c->prefix, err);
 	if (ret == -ENOENT) {
 		format_ipaddr(&c->prefix, text, sizeof(text));
 		ret = errmsg_set(err, ENOENT, "no route for %s in the table of %s", text,
 				 t.name);
 	}
+	/* Learners no learn route needs any more go, and with the last one
+	 * the flow table. */
+	if (!ret && (old.flags & STEER_ROUTE_LEARN))
+		ret = learn_sync(s, conn, &t, NULL, 0, err);
 	table_close(&t);
 	return ret;
 }
 
-static void show_route_json(struct json *j, const char *prefix, const char *via,
-			    const char *dev, bool gone, const struct steer_counter *cnt)
+/* A learn route's interfaces, " dev eth1 dev eth2" (if<N> for one that is
+ * gone); false if one is gone. */
+static bool learn_devs_text(const struct steer_route *r, char *out, size_t len)
 {
+	char ifname[IF_NAMESIZE];
+	bool here = true;
+	size_t used = 0;
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; i < STEER_LEARN_MAX && r->learn_ifindex[i]; i++) {
+		if (!if_indextoname(r->learn_ifindex[i], ifname)) {
+			snprintf(ifname, sizeof(ifname), "if%u", r->learn_ifindex[i]);
+			here = false;
+		}
+		used += (size_t)snprintf(out + used, used < len ? len - used : 0, " dev %s",
+					 ifname);
+	}
+	return here;
+}
+
+static void show_learn_json(struct json *j, const struct steer_route *r)
+{
+	char ifname[IF_NAMESIZE];
+	int i;
+
+	json_key(j, "learn");
+	json_open_array(j);
+	for (i = 0; i < STEER_LEARN_MAX && r->learn_ifindex[i]; i++) {
+		if (!if_indextoname(r->learn_ifindex[i], ifname))
+			snprintf(ifname, sizeof(ifname), "if%u", r->learn_ifindex[i]);
+		json_string(j, ifname);
+	}
+	json_close_array(j);
+}
+
+static void show_route_json(struct json *j, const char *prefix, const struct steer_route *r,
+			    const char *via, const char *dev, bool gone,
+			    const struct steer_counter *cnt)
+{
+	bool learn = r->flags & STEER_ROUTE_LEARN;
+
 	json_open_object(j);
 	json_kv_string(j, "prefix", prefix);
-	json_kv_string(j, "via", via);
-	json_kv_string(j, "dev", dev);
+	if (learn) {
+		show_learn_json(j, r);
+	} else {
+		json_kv_string(j, "via", via);
+		json_kv_string(j, "dev", dev);
+	}
 	if (gone)
 		json_kv_bool(j, "dev_gone", true);
 	if (cnt) {
 		json_kv_uint(j, "packets", cnt->packets);
 		json_kv_uint(j, "bytes", cnt->bytes);
+		if (learn)
+			json_kv_uint(j, "unknown", cnt->passed);
 	}
 	json_close_object(j);
+}
+
+/* One route, as text: "PREFIX via NH dev IF" or "PREFIX learn dev IF...",
+ * with its counters after -s (a learn route's "unknown": replies of flows
+ * it has not seen, left to the main table). */
+static void show_route_text(const char *prefix, const struct steer_route *r, const char *via,
+			    const char *dev, bool here, const struct steer_counter *cnt)
+{
+	char devs[STEER_LEARN_MAX * (IF_NAMESIZE + 8)];
+
+	if (r->flags & STEER_ROUTE_LEARN) {
+		learn_devs_text(r, devs, sizeof(devs));
+		printf("%s learn%s%s", prefix, devs, here ? "" : " (gone)");
+	} else {
+		printf("%s via %s dev %s%s", prefix, via, dev, here ? "" : " (gone)");
+	}
+	if (cnt)
+		printf(" packets %llu bytes %llu", (unsigned long long)cnt->packets,
+		       (unsigned long long)cnt->bytes);
+	if (cnt && (r->flags & STEER_ROUTE_LEARN))
+		printf(" unknown %llu", (unsigned long long)cnt->passed);
+	putchar('\n');
 }
 
 static int show_routes(const struct cmd *c, const struct steer_table *t,
 		       struct json *j, struct errmsg *err)
 {
 	char prefix[64], via[INET6_ADDRSTRLEN], dev[IF_NAMESIZE + 16];
+	char devs[STEER_LEARN_MAX * (IF_NAMESIZE + 8)];
 	char gone_list[128] = "";
 	struct route_entry *e;
 	struct steer_counter cnt;
@@ -180,23 +290,24 @@ static int show_routes(const struct cmd *c, const struct steer_table *t,
 
 	r = table_list(t, &e, &n, err);
 	for (i = 0; !r && i < n; i++) {
+		const struct steer_route *rt = &e[i].route;
+
 		format_ipaddr(&e[i].prefix, prefix, sizeof(prefix));
-		here = route_to_text(&e[i].route, via, sizeof(via), dev, sizeof(dev));
+		if (rt->flags & STEER_ROUTE_LEARN)
+			here = learn_devs_text(rt, devs, sizeof(devs));
+		else
+			here = route_to_text(rt, via, sizeof(via), dev, sizeof(dev));
 		if (!here && strlen(gone_list) + strlen(prefix) + 3 < sizeof(gone_list))
 			snprintf(gone_list + strlen(gone_list), sizeof(gone_list) - strlen(gone_list),
 				 "%s%s", gone_list[0] ? ", " : "", prefix);
 		if (c->stats)
-			r = table_counter(t, e[i].route.slot, &cnt, err);
+			r = table_counter(t, rt->slot, &cnt, err);
 		if (r)
 			break;
 		if (g_opts.json)
-			show_route_json(j, prefix, via, dev, !here, c->stats ? &cnt : NULL);
-		else if (c->stats)
-			printf("%s via %s dev %s%s packets %llu bytes %llu\n", prefix, via, dev,
-			       here ? "" : " (gone)", (unsigned long long)cnt.packets,
-			       (unsigned long long)cnt.bytes);
+			show_route_json(j, prefix, rt, via, dev, !here, c->stats ? &cnt : NULL);
 		else
-			printf("%s via %s dev %s%s\n", prefix, via, dev, here ? "" : " (gone)");
+			show_route_text(prefix, rt, via, dev, here, c->stats ? &cnt : NULL);
 	}
 	free(e);
 	/* The kernel drops what is redirected to a device that is gone. */

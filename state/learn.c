@@ -3,6 +3,7 @@
  * and the lookup program in steer_tail's (learn.h). */
 #include "learn.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "embedded.h"
 #include "load.h"
 #include "object.h"
+#include "record.h"
 #include "strfmt.h"
 
 static const uint32_t zero;
@@ -381,4 +383,88 @@ int learn_list_flows(int fd, struct flow_entry **out, size_t *n, struct errmsg *
 	}
 	*out = v;
 	return 0;
+}
+
+#define MAX_PROG_MAPS 64
+
+/* Does program prog_fd use the map of id map_id? */
+static bool prog_uses_map(int prog_fd, uint32_t map_id)
+{
+	uint32_t ids[MAX_PROG_MAPS], n = MAX_PROG_MAPS, i;
+
+	if (bpf_sys_prog_get_map_ids(prog_fd, ids, &n, NULL))
+		return false;
+	for (i = 0; i < n && i < MAX_PROG_MAPS; i++)
+		if (ids[i] == map_id)
+			return true;
+	return false;
+}
+
+static uint32_t map_id_of(int fd)
+{
+	struct bpf_map_info info;
+
+	return fd >= 0 && !bpf_sys_map_get_info(fd, &info, NULL) ? info.id : 0;
+}
+
+bool learn_is_learner_of(int prog_fd, const struct steer_table *t)
+{
+	struct bpf_prog_info info;
+	uint32_t v4 = map_id_of(t->v4);
+
+	return v4 && !bpf_sys_prog_get_info(prog_fd, &info, NULL) &&
+	       !strcmp(info.name, STEER_PROG_LEARN) && prog_uses_map(prog_fd, v4);
+}
+
+int learn_table_users(struct state *s, const struct steer_table *t, bool learners,
+		      struct learn_hook *out, size_t max, size_t *n)
+{
+	uint32_t v4 = map_id_of(t->v4);
+	struct dirent *de;
+	DIR *d;
+	int h;
+
+	*n = 0;
+	d = s->root.found && s->dir[0] && v4 ? opendir(s->dir) : NULL;
+	while (d && (de = readdir(d))) {
+		int ifindex, fd;
+		char end;
+
+		if (sscanf(de->d_name, "if%d%c", &ifindex, &end) != 1 || ifindex <= 0)
+			continue;
+		for (h = HOOK_EGRESS; h <= HOOK_INGRESS; h++) {
+			fd = record_open(s, ifindex, (enum hook)h, NULL);
+			if (fd < 0)
+				continue;
+			if (prog_uses_map(fd, v4) && learn_is_learner_of(fd, t) == learners &&
+			    *n < max) {
+				out[*n].ifindex = ifindex;
+				out[*n].hook = (enum hook)h;
+				(*n)++;
+			}
+			close(fd);
+		}
+	}
+	if (d)
+		closedir(d);
+	return 0;
+}
+
+int learn_table_of_prog(struct state *s, int prog_fd, struct steer_table *t)
+{
+	char (*names)[IF_NAMESIZE] = NULL;
+	size_t n = 0, i;
+	int r = -ENOENT;
+
+	table_list_pinned(s, &names, &n, NULL);
+	for (i = 0; i < n && r; i++) {
+		if (table_open_pinned(s, names[i], t, NULL))
+			continue;
+		if (prog_uses_map(prog_fd, map_id_of(t->v4)))
+			r = 0;
+		else
+			table_close(t);
+	}
+	free(names);
+	return r;
 }

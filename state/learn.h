@@ -60,6 +60,23 @@ int learn_flow_table(struct state *s, const struct steer_table *t, struct errmsg
 int learn_route_ifindexes(const struct steer_table *t, uint32_t *ifindexes, size_t max,
 			  size_t *n, size_t *nroutes, struct errmsg *err);
 
+/* Is program prog_fd the learner (STEER_PROG_LEARN) of table t? */
+bool learn_is_learner_of(int prog_fd, const struct steer_table *t);
+
+/* The hooks of this namespace whose recorded program uses table t (by its
+ * routes map): its learners (learners true) or the other programs, its
+ * steering programs (false). At most max. */
+struct learn_hook {
+	int ifindex;
+	enum hook hook;
+};
+int learn_table_users(struct state *s, const struct steer_table *t, bool learners,
+		      struct learn_hook *out, size_t max, size_t *n);
+
+/* The pinned table whose routes program prog_fd uses: 0 and *t open, or
+ * -ENOENT. */
+int learn_table_of_prog(struct state *s, int prog_fd, struct steer_table *t);
+
 struct flow_entry {
 	struct steer_flow_key key;
 	struct steer_flow flow;

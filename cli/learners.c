@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/* Learners and the learn side of tables, kept in step with the learn
+ * routes (learners.h). */
+#include "learners.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpf_sys.h"
+#include "hooks.h"
+#include "learn.h"
+#include "session.h"
+#include "tables.h"
+
+/* Interfaces, and hooks using a table, one table can have at most. */
+#define LEARN_IFS_MAX 256
+
+struct wanted {
+	uint32_t ifindex[LEARN_IFS_MAX];
+	size_t n;
+	size_t nroutes;         /* learn routes */
+};
+
+static bool is_wanted(const struct wanted *w, uint32_t ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (w->ifindex[i] == ifindex)
+			return true;
+	return false;
+}
+
+/* The interfaces the table's learn routes name, and extra's if it is one. */
+static int wanted_of(const struct steer_table *t, const struct steer_route *extra,
+		     struct wanted *w, struct errmsg *err)
+{
+	int r, i;
+
+	r = learn_route_ifindexes(t, w->ifindex, LEARN_IFS_MAX, &w->n, &w->nroutes, err);
+	if (r || !extra || !(extra->flags & STEER_ROUTE_LEARN))
+		return r;
+	w->nroutes++;
+	for (i = 0; i < STEER_LEARN_MAX && extra->learn_ifindex[i]; i++)
+		if (!is_wanted(w, extra->learn_ifindex[i]) && w->n < LEARN_IFS_MAX)
+			w->ifindex[w->n++] = extra->learn_ifindex[i];
+	return 0;
+}
+
+/* Does a steering program of tcsteer's (anything recorded on the table's
+ * maps but a learner) use the table? */
+static bool table_in_use(struct state *s, const struct steer_table *t)
+{
+	struct learn_hook users[LEARN_IFS_MAX];
+	size_t n;
+
+	learn_table_users(s, t, false, users, LEARN_IFS_MAX, &n);
+	return n > 0;
+}
+
+static void dev_of(uint32_t ifindex, char dev[IF_NAMESIZE])
+{
+	if (!if_indextoname(ifindex, dev))
+		snprintf(dev, IF_NAMESIZE, "if%u", ifindex);
+}
+
+/* A learner may go on a hook where tcsteer runs nothing, or this table's
+ * learner (of another build, or attached with another mode). */
+static int hook_free_for(struct state *s, struct tc_conn *conn, const struct steer_table *t,
+			 int ifindex, const char *dev, struct errmsg *err)
+{
+	struct bpf_prog_info info;
+	struct hook_scan hs;
+	int fd, r;
+
+	r = hook_scan(s, conn, ifindex, HOOK_INGRESS, &hs, err);
+	if (r || !hs.cur_id) {
+		if (!r)
+			hook_scan_free(&hs);
+		return r;
+	}
+	fd = hook_prog_open(s, &hs, hs.cur_id, NULL);
+	if (fd >= 0 && learn_is_learner_of(fd, t))
+		r = 0;
+	else if (fd >= 0 && !bpf_sys_prog_get_info(fd, &info, NULL))
+		r = errmsg_set(err, EBUSY, "%s ingress runs tcsteer's program %s (id %u), not "
+			       "the learner of table %s: a learn route needs that hook "
+			       "(detach dev %s ingress first)", dev, info.name, hs.cur_id,
+			       t->name, dev);
+	else
+		r = errmsg_set(err, EBUSY, "%s ingress runs a program of tcsteer's (id %u) it "
+			       "cannot tell: a learn route needs that hook", dev, hs.cur_id);
+	if (fd >= 0)
+		close(fd);
+	hook_scan_free(&hs);
+	return r;
+}
+
+/* The attach command of table's learner on the interface. */
+static int learner_cmd(const char *table, uint32_t ifindex, struct cmd *c,
+		       struct errmsg *err)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = CMD_ATTACH;
+	c->hook = HOOK_INGRESS;
+	c->program = STEER_PROG_LEARN;
+	c->ifindex = (int)ifindex;
+	snprintf(c->table, sizeof(c->table), "%s", table);
+	if (!if_indextoname(ifindex, c->dev))
+		return errmsg_set(err, ENODEV, "the learn interface if%u of table %s is gone: "
+				  "add its routes again with the interface as it is now",
+				  ifindex, table);
+	return 0;
+}
+
+static int attach_learner(struct state *s, struct tc_conn *conn, const struct steer_table *t,
+			  uint32_t ifindex, struct errmsg *err)
+{
+	struct cmd c;
+
+	return learner_cmd(t->name, ifindex, &c, err) ?:
+	       hook_free_for(s, conn, t, c.ifindex, c.dev, err) ?: run_attach(&c, err);
+}
+
+static int detach_learner(const struct learn_hook *h, struct errmsg *err)
+{
+	struct cmd c = { .kind = CMD_DETACH, .hook = h->hook, .ifindex = h->ifindex };
+
+	dev_of((uint32_t)h->ifindex, c.dev);
+	vlog("%s %s: its learner is not needed any more", c.dev, hook_name(h->hook));
+	return run_detach(&c, err);
+}
+
+int learn_sync(struct state *s, struct tc_conn *conn, struct steer_table *t,
+	       const struct steer_route *extra, uint32_t flows, struct errmsg *err)
+{
+	struct learn_hook learners[LEARN_IFS_MAX];
+	struct wanted w;
+	bool in_use;
+	size_t n, i;
+	int r;
+
+	r = wanted_of(t, extra, &w, err);
+	if (r)
+		return r;
+	in_use = table_in_use(s, t);
+	if (w.nroutes) {
+		r = learn_enable(s, t, flows, false, err);
+		for (i = 0; !r && in_use && i < w.n; i++)
+			r = attach_learner(s, conn, t, w.ifindex[i], err);
+		if (r)
+			return r;
+	}
+	learn_table_users(s, t, true, learners, LEARN_IFS_MAX, &n);
+	for (i = 0; i < n; i++)
+		if (!in_use || learners[i].hook != HOOK_INGRESS ||
+		    !is_wanted(&w, (uint32_t)learners[i].ifindex)) {
+			r = detach_learner(&learners[i], err);
+			if (r)
+				return r;
+		}
+	return w.nroutes ? 0 : learn_disable(s, t, err);
+}
+
+/* The pinned table a hook's program (tcsteer's) uses, unless that program
+ * is a learner: 0 and *t, or -ENOENT. */
+static int steering_table_of(struct state *s, struct tc_conn *conn, int ifindex, enum hook h,
+			     struct steer_table *t, uint32_t *prog_id)
+{
+	struct bpf_prog_info info;
+	struct hook_scan hs;
+	int fd, r = -ENOENT;
+
+	*prog_id = 0;
+	if (hook_scan(s, conn, ifindex, h, &hs, NULL))
+		return -ENOENT;
+	*prog_id = hs.cur_id;
+	fd = hs.cur_id ? hook_prog_open(s, &hs, hs.cur_id, NULL) : -ENOENT;
+	if (fd >= 0 && !bpf_sys_prog_get_info(fd, &info, NULL) &&
+	    strcmp(info.name, STEER_PROG_LEARN))
+		r = learn_table_of_prog(s, fd, t);
+	if (fd >= 0)
+		close(fd);
+	hook_scan_free(&hs);
+	return r;
+}
+
+static bool has_learn_routes(const struct steer_table *t)
+{
+	uint32_t ifs[LEARN_IFS_MAX];
+	size_t n, nroutes = 0;
+
+	return !learn_route_ifindexes(t, ifs, LEARN_IFS_MAX, &n, &nroutes, NULL) && nroutes;
+}
+
+int learn_after_attach(const struct cmd *c, struct errmsg *err)
+{
+	struct steer_table t;
+	struct tc_conn *conn;
+	struct state *s;
+	uint32_t id;
+	int r;
+
+	/* The learner itself, attached by hand, changes nothing else. */
+	if (g_opts.dry_run || (c->program && !strcmp(c->program, STEER_PROG_LEARN)))
+		return 0;
+	r = session_open(STATE_WRITE, &conn, &s, err);
+	if (r || steering_table_of(s, conn, c->ifindex, c->hook, &t, &id))
+		return r;
+	if (has_learn_routes(&t)) {
+		/* This tcsteer's lookup, in case the table's came from another
+		 * one (the jump's contract is the program's). */
+		r = learn_enable(s, &t, 0, true, err) ?: learn_sync(s, conn, &t, NULL, 0, err);
+		if (r)
+			errmsg_prefix(err, "attached, but the learn routes of table %s are not "
+				      "in place", t.name);
+	}
+	table_close(&t);
+	return r;
+}
+
+int learn_detach(const struct cmd *c, struct errmsg *err)
+{
+	struct steer_table t;
+	struct tc_conn *conn;
+	struct state *s;
+	bool had = false;
+	uint32_t id;
+	int r;
+
+	r = session_open(STATE_WRITE, &conn, &s, err);
+	if (r)
+		return r;
+	if (c->ifindex)
+		had = steering_table_of(s, conn, c->ifindex, c->hook, &t, &id) == 0;
+	r = run_detach(c, err);
+	if (!r && had && !table_in_use(s, &t))
+		r = learn_sync(s, conn, &t, NULL, 0, err);
+	if (had)
+		table_close(&t);
+	return r;
+}
+
+void learn_sync_all(void)
+{
+	char (*names)[IF_NAMESIZE] = NULL;
+	struct steer_table t;
+	struct tc_conn *conn;
+	struct state *s;
+	size_t n = 0, i;
+
+	if (session_open(STATE_WRITE, &conn, &s, NULL) ||
+	    table_list_pinned(s, &names, &n, NULL))
+		return;
+	for (i = 0; i < n; i++) {
+		if (table_open_pinned(s, names[i], &t, NULL))
+			continue;
+		if (t.format == STEER_FORMAT_VERSION && t.tail >= 0)
+			learn_sync(s, conn, &t, NULL, 0, NULL);
+		table_close(&t);
+	}
+	free(names);
+}
+
+int learn_dry_run(const struct cmd *c, struct errmsg *err)
+{
+	char table[IF_NAMESIZE + 8];
+	struct steer_table t;
+	struct tc_conn *conn;
+	struct state *s;
+	struct cmd a;
+	int r, i;
+
+	r = session_open(STATE_READ, &conn, &s, err);
+	if (r)
+		return r;
+	snprintf(table, sizeof(table), "%s", c->table[0] ? c->table : "?");
+	if (resolve_table(s, conn, c->table, TABLE_READ, &t, NULL) == 0) {
+		snprintf(table, sizeof(table), "%s", t.name);
+		table_close(&t);
+	}
+	printf("# dry run: nothing is loaded, attached or written; route add %s learn "
+	       "puts a learner on the ingress of", table);
+	for (i = 0; i < c->nlearn; i++)
+		printf(" %s", c->learn_dev[i]);
+	printf(" (while a steering program uses table %s) and gives the table a flow "
+	       "table of %u entries if it has none\n", table,
+	       c->flows ? c->flows : STEER_FLOWS_DEFAULT);
+	for (i = 0; !r && i < c->nlearn; i++) {
+		r = learner_cmd(table, (uint32_t)c->learn_ifindex[i], &a, err);
+		if (!r) {
+			printf("# the learner on %s ingress:\n", a.dev);
+			r = run_attach(&a, err);
+		}
+	}
+	return r;
+}
