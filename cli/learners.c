@@ -136,7 +136,8 @@ static int detach_learner(const struct learn_hook *h, struct errmsg *err)
 }
 
 int learn_sync(struct state *s, struct tc_conn *conn, struct steer_table *t,
-	       const struct steer_route *extra, uint32_t flows, struct errmsg *err)
+	       const struct steer_route *extra, uint32_t flows, enum learn_sync how,
+	       struct errmsg *err)
 {
 	struct learn_hook learners[LEARN_IFS_MAX];
 	struct wanted w;
@@ -148,7 +149,7 @@ int learn_sync(struct state *s, struct tc_conn *conn, struct steer_table *t,
 	if (r)
 		return r;
 	in_use = table_in_use(s, t);
-	if (w.nroutes) {
+	if (w.nroutes && how == LEARN_SYNC_ALL) {
 		r = learn_enable(s, t, flows, false, err);
 		for (i = 0; !r && in_use && i < w.n; i++)
 			r = attach_learner(s, conn, t, w.ifindex[i], err);
@@ -214,7 +215,8 @@ int learn_after_attach(const struct cmd *c, struct errmsg *err)
 	if (has_learn_routes(&t)) {
 		/* This tcsteer's lookup, in case the table's came from another
 		 * one (the jump's contract is the program's). */
-		r = learn_enable(s, &t, 0, true, err) ?: learn_sync(s, conn, &t, NULL, 0, err);
+		r = learn_enable(s, &t, 0, true, err) ?:
+		    learn_sync(s, conn, &t, NULL, 0, LEARN_SYNC_ALL, err);
 		if (r)
 			errmsg_prefix(err, "attached, but the learn routes of table %s are not "
 				      "in place", t.name);
@@ -239,7 +241,7 @@ int learn_detach(const struct cmd *c, struct errmsg *err)
 		had = steering_table_of(s, conn, c->ifindex, c->hook, &t, &id) == 0;
 	r = run_detach(c, err);
 	if (!r && had && !table_in_use(s, &t))
-		r = learn_sync(s, conn, &t, NULL, 0, err);
+		r = learn_sync(s, conn, &t, NULL, 0, LEARN_SYNC_PRUNE, err);
 	if (had)
 		table_close(&t);
 	return r;
@@ -260,7 +262,7 @@ void learn_sync_all(void)
 		if (table_open_pinned(s, names[i], &t, NULL))
 			continue;
 		if (t.format == STEER_FORMAT_VERSION && t.tail >= 0)
-			learn_sync(s, conn, &t, NULL, 0, NULL);
+			learn_sync(s, conn, &t, NULL, 0, LEARN_SYNC_ALL, NULL);
 		table_close(&t);
 	}
 	free(names);
@@ -268,7 +270,7 @@ void learn_sync_all(void)
 
 int learn_dry_run(const struct cmd *c, struct errmsg *err)
 {
-	char table[IF_NAMESIZE + 8];
+	char table[IF_NAMESIZE + 8], prefix[64];
 	struct steer_table t;
 	struct tc_conn *conn;
 	struct state *s;
@@ -283,8 +285,9 @@ int learn_dry_run(const struct cmd *c, struct errmsg *err)
 		snprintf(table, sizeof(table), "%s", t.name);
 		table_close(&t);
 	}
+	format_ipaddr(&c->prefix, prefix, sizeof(prefix));
 	printf("# dry run: nothing is loaded, attached or written; route add %s learn "
-	       "puts a learner on the ingress of", table);
+	       "puts a learner on the ingress of", prefix);
 	for (i = 0; i < c->nlearn; i++)
 		printf(" %s", c->learn_dev[i]);
 	printf(" (while a steering program uses table %s) and gives the table a flow "

@@ -22,12 +22,18 @@
 #include "table.h"
 #include "tc.h"
 
+enum learn_sync {
+	LEARN_SYNC_ALL,         /* make what is missing, remove what is not needed */
+	LEARN_SYNC_PRUNE,       /* only remove what is not needed */
+};
+
 /* Bring table t's learn side and learners in line with its learn routes
  * and `extra` (a route about to be written, or NULL). flows: the flow
  * table's size (0: as it is). Learners that no route needs go, and the
  * learn side goes with the last learn route. */
 int learn_sync(struct state *s, struct tc_conn *conn, struct steer_table *t,
-	       const struct steer_route *extra, uint32_t flows, struct errmsg *err);
+	       const struct steer_route *extra, uint32_t flows, enum learn_sync how,
+	       struct errmsg *err);
 
 /* After an attach: if the program attached uses a table with learn
  * routes, its learners and its lookup (loaded again: this tcsteer's). */

@@ -146,12 +146,14 @@ int run_route_add(const struct cmd *c, struct errmsg *err)
 	 * works from its first packet; what no route needs after the
 	 * change (a learn route replaced) goes after it. */
 	if (!ret && c->learn)
-		ret = learn_check(s, &t, err) ?: learn_sync(s, conn, &t, &r, c->flows, err);
+		ret = learn_check(s, &t, err) ?:
+		      learn_sync(s, conn, &t, &r, c->flows, LEARN_SYNC_ALL, err);
 	if (!ret && memcmp(&old, &r, sizeof(r)))
 		ret = table_put(&t, &c->prefix, &r, err);
 	if ((c->learn || (old.flags & STEER_ROUTE_LEARN)) && t.tail >= 0) {
 		/* Also after a failure: what was made for nothing goes. */
-		int synced = learn_sync(s, conn, &t, NULL, 0, ret ? NULL : err);
+		int synced = learn_sync(s, conn, &t, NULL, 0, LEARN_SYNC_PRUNE,
+					ret ? NULL : err);
 
 		ret = ret ? ret : synced;
 	}
@@ -188,7 +190,7 @@ int run_route_del(const struct cmd *c, struct errmsg *err)
 	/* Learners no learn route needs any more go, and with the last one
 	 * the flow table. */
 	if (!ret && (old.flags & STEER_ROUTE_LEARN))
-		ret = learn_sync(s, conn, &t, NULL, 0, err);
+		ret = learn_sync(s, conn, &t, NULL, 0, LEARN_SYNC_PRUNE, err);
 	table_close(&t);
 	return ret;
 }
