@@ -26,8 +26,10 @@ CA=$(new_netns ca)
 CB=$(new_netns cb)
 H=$S
 CAPS=$(mktemp -d)
-LISTENERS=()
-trap 'for p in "${LISTENERS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$CAPS"; cleanup_netns' EXIT
+# Whatever runs in the server's namespace (listeners, tcpdump) keeps it
+# alive, and its state with it: ended by pid before the namespaces go.
+end_server() { ip netns pids "$S" 2>/dev/null | xargs -r kill 2>/dev/null || true; }
+trap 'end_server; rm -rf "$CAPS"; cleanup_netns' EXIT
 
 sysctl_ns() { ip netns exec "$1" sysctl -qw "$2" >/dev/null; }
 
@@ -72,12 +74,10 @@ setup() {
 	for d in all eth1 eth2; do
 		sysctl_ns "$S" "net.ipv4.conf.$d.rp_filter=2"
 	done
-	in_ns "$S" setsid socat "TCP4-LISTEN:$PORT,bind=$VIP4,reuseaddr,fork" SYSTEM:'echo pong' \
+	in_ns "$S" socat "TCP4-LISTEN:$PORT,bind=$VIP4,reuseaddr,fork" SYSTEM:'echo pong' \
 		</dev/null >/dev/null 2>&1 &
-	LISTENERS+=($!)
-	in_ns "$S" setsid socat "TCP6-LISTEN:$PORT,bind=[$VIP6],reuseaddr,fork" SYSTEM:'echo pong' \
+	in_ns "$S" socat "TCP6-LISTEN:$PORT,bind=[$VIP6],reuseaddr,fork" SYSTEM:'echo pong' \
 		</dev/null >/dev/null 2>&1 &
-	LISTENERS+=($!)
 	sleep 0.3
 }
 
