@@ -447,8 +447,9 @@ static __always_inline int steer_learn_route(struct __sk_buff *skb,
  * counted as steered. bpf_redirect(), not bpf_redirect_neigh(): the
  * router's MAC is all that is known, not its address. The VLAN tag of the
  * primary link goes, as for a via route. The MACs go in with
- * bpf_skb_store_bytes(): a direct packet write would make the verifier
- * unclone every packet the program sees. */
+ * bpf_skb_store_bytes(), which makes them writable first where the skb is
+ * a clone (a direct write would have the verifier do that in a prologue,
+ * and the pop invalidates the packet pointers anyway). */
 static __always_inline int steer_reply_packet(struct __sk_buff *skb)
 {
 	struct learn_ways w;
