@@ -65,7 +65,7 @@ run_tests() {
 # the lab and the compose check add no code path and stay in the plain
 # pass. TCSTEER_NO_ASAN=1 skips this pass.
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
-SANITIZE_TESTS=${SANITIZE_TESTS:-'^(test_.*|fuzz_.*|attach|errors|route|batch|neigh_early|faults|privilege|limits|netns|lifecycle|races|upgrade|nopins|cli|learn|learn_cli)$'}
+SANITIZE_TESTS=${SANITIZE_TESTS:-'^(test_.*|fuzz_.*|attach|errors|route|batch|neigh_early|faults|privilege|limits|netns|lifecycle|races|upgrade|nopins|cli|tcx_cli|tcx_apply|tcx_state|tcx_shadow|tcx_faults|learn|learn_cli)$'}
 
 build_asan() {
 	CC=clang cmake -S . -B "$ASAN_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \

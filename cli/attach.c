@@ -4,9 +4,10 @@
  * attach is make-before-break: the new filter is added (with the Go tool's
  * exact message, prio 0, so the kernel gives it a priority ahead of every
  * existing filter), recorded, and only then are tcsteer's previous filters
- * on that hook deleted. Whatever fails, the hook is never left without the
- * filter that was working before. Filters of other tools are never touched:
- * hooks.h says how tcsteer recognises its own. */
+ * on that hook deleted (and its tcx link, when the hook switches from mode
+ * tcx). Whatever fails, the hook is never left without the filter that was
+ * working before. Filters of other tools are never touched: hooks.h says
+ * how tcsteer recognises its own. mode tcx is attach_tcx.c. */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -39,6 +40,45 @@ static void print_dry_run(const struct cmd *c, const struct program *p)
 	       hook_name(c->hook), p->spec->name, p->spec->section);
 	tc_print_message(stdout, tc_build_bpf_filter(buf, 2, c->ifindex, hook_parent(c->hook),
 						     fd, name));
+}
+
+/* The hook as it is, for a dry run (a read: no lock, nothing mounted). */
+static bool dry_scan(const struct cmd *c, struct hook_scan *hs)
+{
+	struct tc_conn *conn;
+	struct state *s;
+
+	return session_open(STATE_READ, &conn, &s, NULL) == 0 &&
+	       hook_scan(s, conn, c->ifindex, c->hook, hs, NULL) == 0;
+}
+
+/* --dry-run: what attach would do, nothing loaded, attached or pinned.
+ * Without a mode, the hook's current one decides, as for a real run. */
+static int dry_run(const struct cmd *c, struct errmsg *err)
+{
+	enum attach_mode mode = c->mode;
+	struct hook_scan hs;
+	struct program *p;
+	bool scanned = false;
+	char what[320];
+	int r;
+
+	r = program_get(c, c->table[0] ? c->table : c->dev, NULL, NULL, true, &p, err);
+	if (r)
+		return r;
+	if (mode != MODE_CLSACT)
+		scanned = dry_scan(c, &hs);
+	if (mode == MODE_ANY)
+		mode = scanned && hs.cur_mode == MODE_TCX ? MODE_TCX : MODE_CLSACT;
+	if (mode == MODE_TCX) {
+		snprintf(what, sizeof(what), "%s (section %s)", p->spec->name, p->spec->section);
+		r = tcx_print_plan(scanned ? &hs : NULL, c, what, err);
+	} else {
+		print_dry_run(c, p);
+	}
+	if (scanned)
+		hook_scan_free(&hs);
+	return r;
 }
 
 /* Delete every bpf filter at the hook whose program is prog_id (a fresh
@@ -137,6 +177,8 @@ static int install_filter(struct state *s, struct tc_conn *conn,
 	}
 	vlog("attached %s to %s %s (program id %u)", name, dev, hook_name(hs->hook), new_id);
 	r = retire_filters(s, conn, hs, new_id, err);
+	if (r >= 0)
+		r = retire_links(s, hs, 0, true, err);
 	if (r < 0)
 		return errmsg_prefix(err, "attached, but the previous filter could not be "
 				     "removed yet (the next attach or detach on %s %s "
@@ -157,7 +199,11 @@ static int keep_current(struct state *s, struct tc_conn *conn, const struct hook
 	     hook_name(hs->hook), hs->cur_id);
 	if (hs->record_id != hs->cur_id)
 		r = record_write(s, hs->ifindex, hs->hook, cur_fd, err);
-	return r ? r : retire_filters(s, conn, hs, hs->cur_id, err) < 0 ? -EIO : 0;
+	if (!r && retire_filters(s, conn, hs, hs->cur_id, err) < 0)
+		r = -EIO;
+	if (!r && retire_links(s, hs, 0, true, err) < 0)
+		r = -EIO;
+	return r;
 }
 
 static int replace_filter(struct state *s, struct tc_conn *conn,
@@ -166,7 +212,7 @@ static int replace_filter(struct state *s, struct tc_conn *conn,
 {
 	int cur_fd, r;
 
-	if (hs->cur_id) {
+	if (hs->cur_id && hs->cur_mode == MODE_CLSACT) {
 		cur_fd = hook_prog_open(s, hs, hs->cur_id, NULL);
 		if (cur_fd >= 0 && program_same(p, cur_fd)) {
 			r = keep_current(s, conn, hs, cur_fd, err);
@@ -179,9 +225,35 @@ static int replace_filter(struct state *s, struct tc_conn *conn,
 	return install_filter(s, conn, hs, p->lo.prog_fd, p->spec->name, p->id, p, err);
 }
 
-int hook_restore(int ifindex, enum hook h, int prog_fd, struct errmsg *err)
+/* Back to what the hook ran before an undone command (see attach.h). */
+static int restore_program(struct state *s, struct tc_conn *conn, struct hook_scan *hs,
+			   const struct hook_prior *pr, struct errmsg *err)
 {
 	struct bpf_prog_info info;
+	char dev[IF_NAMESIZE];
+	int r;
+
+	dev_name(hs->ifindex, dev);
+	r = bpf_sys_prog_get_info(pr->prog_fd, &info, err);
+	if (r)
+		return r;
+	if (pr->mode != MODE_TCX) {
+		if (info.id == hs->cur_id && hs->cur_mode == MODE_CLSACT)
+			return 0;
+		return tc_clsact_replace(conn, hs->ifindex, err) ?:
+		       install_filter(s, conn, hs, pr->prog_fd, info.name, info.id, NULL, err);
+	}
+	/* The program it ran after may have gone meanwhile: first then. */
+	r = tcx_install(s, conn, hs, dev, pr->prog_fd, info.id, NULL, pr->place,
+			pr->place_id, err);
+	if (r == -ENOENT && pr->place == PLACE_AFTER)
+		r = tcx_install(s, conn, hs, dev, pr->prog_fd, info.id, NULL, PLACE_FIRST, 0,
+				err);
+	return r;
+}
+
+int hook_restore(int ifindex, enum hook h, const struct hook_prior *pr, struct errmsg *err)
+{
 	struct hook_scan hs;
 	struct tc_conn *conn;
 	struct state *s;
@@ -191,47 +263,123 @@ int hook_restore(int ifindex, enum hook h, int prog_fd, struct errmsg *err)
 	    hook_scan(s, conn, ifindex, h, &hs, err);
 	if (r)
 		return r;
-	if (prog_fd < 0) {
+	if (pr->prog_fd < 0) {
 		r = retire_filters(s, conn, &hs, 0, err);
+		r = r < 0 ? r : retire_links(s, &hs, 0, true, err);
 		r = r < 0 ? r : record_remove(s, ifindex, h, err);
 	} else {
-		r = bpf_sys_prog_get_info(prog_fd, &info, err);
-		if (!r && info.id != hs.cur_id)
-			r = tc_clsact_replace(conn, ifindex, err) ?:
-			    install_filter(s, conn, &hs, prog_fd, info.name, info.id, NULL, err);
+		r = restore_program(s, conn, &hs, pr, err);
 	}
 	hook_scan_free(&hs);
 	return r;
 }
 
+void warn_if_shadowed(struct state *s, struct tc_conn *conn, int ifindex, enum hook h,
+		      const char *dev)
+{
+	struct hook_scan hs;
+
+	if (hook_scan(s, conn, ifindex, h, &hs, NULL))
+		return;
+	hook_warn_shadow(&hs, dev);
+	hook_scan_free(&hs);
+}
+
+/* mode tcx needs a kernel with tcx: asked before anything is done. */
+static int probe_tcx(const struct cmd *c, struct errmsg *err)
+{
+	int r = tcx_probe(c->ifindex, err);
+
+	return r ? errmsg_prefix(err, "cannot attach to %s %s with tcx", c->dev,
+				 hook_name(c->hook)) : 0;
+}
+
+/* A link lives only while something holds it: where no pin outlives this
+ * process, a tcx attachment would end with it. */
+static int tcx_needs_pins(const struct cmd *c, const struct state *s, struct errmsg *err)
+{
+	if (state_can_pin(s))
+		return 0;
+	return errmsg_set(err, EROFS, "cannot attach to %s %s with tcx: a tcx link lasts "
+			  "only while it is pinned, and %s; use mode clsact", c->dev,
+			  hook_name(c->hook), state_why_no_pins(s));
+}
+
+static enum attach_mode mode_for(const struct cmd *c, const struct hook_scan *hs)
+{
+	if (c->mode != MODE_ANY)
+		return c->mode;
+	return hs->cur_mode == MODE_TCX ? MODE_TCX : MODE_CLSACT;
+}
+
+/* The tcx attach, looked at again if the hook changed in between (its
+ * revision moved), and with a second instance of the program if this very
+ * one runs on the hook already (a batch moving it). */
+static int attach_tcx(const struct cmd *c, struct state *s, struct tc_conn *conn,
+		      struct hook_scan *hs, const char *table, struct program **p,
+		      struct errmsg *err)
+{
+	int r, tries;
+
+	for (tries = 0;; tries++) {
+		r = tcx_install(s, conn, hs, c->dev, (*p)->lo.prog_fd, (*p)->id, *p,
+				c->place, c->place_id, err);
+		if (r == -EEXIST && tries < 3 && tcx_list_index(&hs->tcx, (*p)->id) >= 0) {
+			errmsg_clear(err);
+			program_cleanup();
+			r = program_get(c, table, s, hs, false, p, err);
+			if (r)
+				return r;
+			continue;
+		}
+		if (r != -ESTALE || tries >= 3)
+			return r;
+		vlog("%s %s changed while tcsteer looked at it: looking again", c->dev,
+		     hook_name(c->hook));
+		errmsg_clear(err);
+		hook_scan_free(hs);
+		r = hook_scan(s, conn, c->ifindex, c->hook, hs, err);
+		if (r)
+			return r;
+	}
+}
+
 int run_attach(const struct cmd *c, struct errmsg *err)
 {
 	char table[IF_NAMESIZE];
+	enum attach_mode mode;
 	struct hook_scan hs;
 	struct tc_conn *conn;
 	struct program *p;
 	struct state *s;
 	int r;
 
-	if (g_opts.dry_run) {
-		r = program_get(c, c->table[0] ? c->table : c->dev, NULL, NULL, true, &p, err);
-		if (!r)
-			print_dry_run(c, p);
+	if (c->mode == MODE_TCX && (r = probe_tcx(c, err)))
 		return r;
-	}
+	if (g_opts.dry_run)
+		return dry_run(c, err);
 	r = session_open(STATE_WRITE, &conn, &s, err) ?: state_prepare_pins(s, err) ?:
 	    hook_scan(s, conn, c->ifindex, c->hook, &hs, err);
 	if (r)
 		return r;
-	if (!state_can_pin(s))
+	mode = mode_for(c, &hs);
+	if (mode == MODE_TCX)
+		r = tcx_needs_pins(c, s, err);
+	else if (!state_can_pin(s))
 		vlog("nothing is pinned (%s): later commands find the program through "
 		     "the kernel", state_why_no_pins(s));
 	snprintf(table, sizeof(table), "%s", c->table);
-	r = c->table[0] ? 0 : default_table(s, c->dev, c->ifindex, &hs, table, err);
+	if (!r && !c->table[0])
+		r = default_table(s, c->dev, c->ifindex, &hs, table, err);
 	if (!r)
-		r = program_get(c, table, s, &hs, false, &p, err) ?:
-		    tc_clsact_replace(conn, c->ifindex, err) ?:
+		r = program_get(c, table, s, &hs, false, &p, err);
+	if (!r && mode == MODE_TCX)
+		r = attach_tcx(c, s, conn, &hs, table, &p, err);
+	else if (!r)
+		r = tc_clsact_replace(conn, c->ifindex, err) ?:
 		    replace_filter(s, conn, &hs, p, err);
+	if (!r && (hs.tcx.count || mode == MODE_TCX))
+		warn_if_shadowed(s, conn, c->ifindex, c->hook, c->dev);
 	hook_scan_free(&hs);
 	return r;
 }

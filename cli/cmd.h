@@ -30,6 +30,15 @@ enum cmd_kind {
 	CMD_FLOWS,
 };
 
+/* How attach attaches: a clsact filter (the Go tool's messages) or a TCX
+ * link (kernel 6.6). MODE_ANY: not said; the mode tcsteer's program on the
+ * hook runs in now, clsact on a hook without one. */
+enum attach_mode { MODE_ANY, MODE_CLSACT, MODE_TCX };
+
+/* Where a tcx attach goes among the hook's tcx programs. PLACE_NONE: where
+ * tcsteer's link is now, first for a new one. */
+enum place { PLACE_NONE, PLACE_FIRST, PLACE_LAST, PLACE_BEFORE, PLACE_AFTER };
+
 struct cmd {
 	enum cmd_kind kind;
 	int line;                       /* batch file line, 0 on the command line */
@@ -51,6 +60,9 @@ struct cmd {
 	char table[IF_NAMESIZE];        /* table name, "" = attach: the device's own;
 					   route: the only one there is */
 	bool stats;                     /* route show -s */
+	enum attach_mode mode;          /* attach: mode clsact|tcx */
+	enum place place;               /* attach: first|last|before ID|after ID */
+	uint32_t place_id;              /* the program id of before/after */
 };
 
 struct opts {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* detach: remove tcsteer's filters from a hook and forget its record. The
- * clsact qdisc, other tools' filters and the steering table stay: a later
- * attach resumes with the same routes and counters. */
+/* detach: remove tcsteer's filters and tcx links from a hook and forget its
+ * records. The clsact qdisc, other tools' filters and programs and the
+ * steering table stay: a later attach resumes with the same routes and
+ * counters. */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -68,15 +69,18 @@ int run_detach(const struct cmd *c, struct errmsg *err)
 		return r;
 	for (i = 0; i < hs.n; i++)
 		ours += hs.ours[i];
-	if (!ours && !hs.record_id) {
+	for (i = 0; i < hs.tcx.count; i++)
+		ours += hs.tcx_ours[i];
+	if (!ours && !hs.record_id && hs.link_fd < 0) {
 		r = errmsg_set(err, ENOENT, "nothing attached by tcsteer on %s %s%s", c->dev,
 			       hook_name(c->hook), hs.unknown ? " that it can tell (no record, "
 			       "and asking the kernel needs CAP_SYS_ADMIN)" : "");
 	} else {
-		if (!ours)
-			vlog("no filter ran program id %u any more; forgetting it", hs.record_id);
+		if (!ours && hs.record_id)
+			vlog("nothing ran program id %u any more; forgetting it", hs.record_id);
 		keep_table(s, &hs, c->dev);
 		r = retire_filters(s, conn, &hs, 0, err);
+		r = r < 0 ? r : retire_links(s, &hs, 0, true, err);
 		r = r < 0 ? r : record_remove(s, c->ifindex, c->hook, err);
 		session_release_prog(hs.record_id);
 	}

@@ -14,19 +14,23 @@ struct command_help {
 static const struct command_help commands[] = {
 	{ "attach",
 "  attach dev IFACE [egress|ingress] [object FILE [section NAME | program NAME]]\n"
-"         [table NAME]\n"
+"         [table NAME] [mode clsact|tcx] [first|last|before ID|after ID]\n"
 "                    load a program (default: the built-in steering program)\n"
-"                    and attach it as a clsact direct-action filter; a\n"
-"                    previous tcsteer filter on that hook is replaced after\n"
-"                    the new one is in place; its maps are the table NAME's\n"
-"                    (default: the device's own), which devices may share\n" },
+"                    and attach it as a clsact direct-action filter, or with\n"
+"                    mode tcx as a tcx link (Linux 6.6), first by default or\n"
+"                    where placed among the hook's tcx programs; a previous\n"
+"                    tcsteer attachment on that hook is replaced after the\n"
+"                    new one is in place (without mode: in its mode); its\n"
+"                    maps are the table NAME's (default: the device's own),\n"
+"                    which devices may share\n" },
 	{ "detach",
 "  detach dev IFACE [egress|ingress]\n"
-"                    remove the filter tcsteer attached to that hook; its\n"
-"                    table stays\n" },
+"                    remove the filter or tcx link tcsteer attached to that\n"
+"                    hook; its table stays\n" },
 	{ "show",
-"  show [dev IFACE]  list the BPF filters on clsact hooks (all devices),\n"
-"                    tcsteer's marked [tcsteer]\n" },
+"  show [dev IFACE]  list the BPF programs on the tcx and clsact hooks (all\n"
+"                    devices), tcsteer's marked [tcsteer], with a warning\n"
+"                    when tcx programs run before tcsteer's\n" },
 	{ "route",
 "  route add PREFIX via NEXTHOP dev IFACE [table NAME]\n"
 "                    steer packets whose source is in PREFIX out of IFACE\n"
@@ -61,8 +65,8 @@ static const char options_text[] =
 "  -s, --stats       with route show: packet and byte counters\n"
 "  -v, --verbose     say what is done; print the whole verifier log\n"
 "  -d, --details     with -j route show: where the table is pinned\n"
-"  -n, --dry-run     print the netlink messages attach (or route add ... learn,\n"
-"                    for its learners) would send, send nothing\n"
+"  -n, --dry-run     print the messages attach (or route add ... learn, for its\n"
+"                    learners) would send, send nothing\n"
 "  -b, -batch FILE   same as apply FILE\n"
 "  -h, --help        this text (COMMAND help, or help COMMAND: that command's)\n"
 "  -V, --version     the version\n";

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,21 +65,40 @@ static bool adopt_legacy(struct state *s, int ifindex, enum hook h, uint32_t id)
 	       legacy_adopt_hook(s, dev, ifindex, h, id) == 1;
 }
 
+static bool ours_by_record(const struct hook_scan *hs, uint32_t id, uint32_t old)
+{
+	return id && (id == hs->record_id || id == old);
+}
+
 static void mark_ours(struct state *s, struct hook_scan *hs)
 {
-	struct owner_memo *memo = calloc(hs->n ? hs->n : 1, sizeof(*memo));
-	uint32_t old = 0;
-	size_t nmemo = 0, i;
+	struct owner_memo *memo = calloc(hs->n + hs->tcx.count + 1, sizeof(*memo));
+	uint32_t old = 0, i;
+	size_t nmemo = 0;
 	bool legacy_tried = false;
 
 	record_read_old(s, hs->ifindex, hs->hook, &old);
+	for (i = 0; memo && i < hs->tcx.count; i++) {
+		const struct tcx_prog *e = &hs->tcx.progs[i];
+		int ours;
+
+		if (ours_by_record(hs, e->prog_id, old) ||
+		    (hs->link_where == LINK_LIVE && e->link_id == hs->link.link_id)) {
+			hs->tcx_ours[i] = true;
+			continue;
+		}
+		ours = owner_of(s, e->prog_id, memo, &nmemo);
+		if (ours < 0)
+			hs->unknown = true;
+		hs->tcx_ours[i] = ours > 0;
+	}
 	for (i = 0; memo && i < hs->n; i++) {
 		uint32_t id = hs->f[i].prog_id;
 		int ours;
 
 		if (strcmp(hs->f[i].kind, "bpf") || !id)
 			continue;
-		if (id == hs->record_id || id == old) {
+		if (ours_by_record(hs, id, old)) {
 			hs->ours[i] = true;
 			continue;
 		}
@@ -97,26 +117,76 @@ static void mark_ours(struct state *s, struct hook_scan *hs)
 	free(memo);
 }
 
-/* The program tcsteer runs there now: the record's if it runs, else the
- * one added last (the lowest priority value). */
+static void set_current(struct hook_scan *hs, uint32_t id, enum attach_mode mode)
+{
+	hs->cur_id = id;
+	hs->cur_mode = mode;
+}
+
+/* The program tcsteer runs there now: the recorded link's, else the
+ * record's where it runs (a filter first: a tcx program of ours without
+ * a live link record came from elsewhere), else the first tcx program of
+ * ours, else the filter added last (the lowest priority value). */
 static void find_current(struct hook_scan *hs)
 {
-	uint32_t best_prio = UINT32_MAX;
-	size_t i;
+	uint32_t best_prio = UINT32_MAX, i, best = 0;
 
-	hs->cur_id = 0;
-	for (i = 0; i < hs->n; i++) {
-		if (!hs->ours[i])
-			continue;
-		if (hs->f[i].prog_id == hs->record_id) {
-			hs->cur_id = hs->record_id;
+	set_current(hs, 0, MODE_ANY);
+	for (i = 0; hs->link_where == LINK_LIVE && i < hs->tcx.count; i++)
+		if (hs->tcx.progs[i].link_id == hs->link.link_id) {
+			set_current(hs, hs->tcx.progs[i].prog_id, MODE_TCX);
 			return;
 		}
-		if (hs->f[i].prio < best_prio) {
-			best_prio = hs->f[i].prio;
-			hs->cur_id = hs->f[i].prog_id;
+	for (i = 0; hs->record_id && i < hs->n; i++)
+		if (hs->ours[i] && hs->f[i].prog_id == hs->record_id) {
+			set_current(hs, hs->record_id, MODE_CLSACT);
+			return;
 		}
+	for (i = 0; i < hs->tcx.count; i++)
+		if (hs->tcx_ours[i] && hs->tcx.progs[i].prog_id == hs->record_id) {
+			set_current(hs, hs->record_id, MODE_TCX);
+			return;
+		}
+	for (i = 0; i < hs->tcx.count; i++)
+		if (hs->tcx_ours[i]) {
+			set_current(hs, hs->tcx.progs[i].prog_id, MODE_TCX);
+			return;
+		}
+	for (i = 0; i < hs->n; i++)
+		if (hs->ours[i] && hs->f[i].prio < best_prio) {
+			best_prio = hs->f[i].prio;
+			best = hs->f[i].prog_id;
+		}
+	if (best)
+		set_current(hs, best, MODE_CLSACT);
+}
+
+/* The tcx side of the scan: the hook's programs and the link record. A
+ * kernel without tcx has none. */
+static int scan_tcx(struct state *s, struct hook_scan *hs, struct errmsg *err)
+{
+	char dev[IF_NAMESIZE];
+	struct tcx_hook th = hook_tcx(hs, if_indextoname((unsigned int)hs->ifindex, dev)
+				      ? dev : NULL);
+	int r = tcx_list(&th, &hs->tcx, err);
+
+	/* No tcx in this kernel; or the query needs CAP_NET_ADMIN, without
+	 * which tcsteer cannot change the hook either (show lists clsact). */
+	if (r == -EOPNOTSUPP || r == -EPERM) {
+		errmsg_clear(err);
+		memset(&hs->tcx, 0, sizeof(hs->tcx));
+		r = 0;
+	} else if (!r) {
+		hs->has_tcx = true;
 	}
+	if (r)
+		return r;
+	hs->link_fd = record_link_open(s, hs->ifindex, hs->hook, NULL);
+	hs->link_where = LINK_UNKNOWN;
+	if (hs->link_fd >= 0)
+		hs->link_where = record_link_where(hs->link_fd, hs->ifindex, hs->hook,
+						   &hs->link);
+	return 0;
 }
 
 int hook_scan(struct state *s, struct tc_conn *conn, int ifindex, enum hook h,
@@ -127,8 +197,10 @@ int hook_scan(struct state *s, struct tc_conn *conn, int ifindex, enum hook h,
 	memset(out, 0, sizeof(*out));
 	out->ifindex = ifindex;
 	out->hook = h;
+	out->link_fd = -1;
 	r = tc_filter_list(conn, ifindex, hook_parent(h), &out->f, &out->n, err) ?:
-	    record_read(s, ifindex, h, &out->record_id, err);
+	    record_read(s, ifindex, h, &out->record_id, err) ?:
+	    scan_tcx(s, out, err);
 	if (r) {
 		hook_scan_free(out);
 		return r;
@@ -143,10 +215,85 @@ int hook_scan(struct state *s, struct tc_conn *conn, int ifindex, enum hook h,
 	return 0;
 }
 
+int hook_tcx_current(const struct hook_scan *hs)
+{
+	return hs->cur_mode == MODE_TCX ? tcx_list_index(&hs->tcx, hs->cur_id) : -1;
+}
+
+/* The tcx programs before this index can shadow tcsteer's program. */
+static uint32_t shadow_end(const struct hook_scan *hs)
+{
+	int cur = hook_tcx_current(hs);
+
+	if (cur >= 0)
+		return (uint32_t)cur;
+	return hs->cur_mode == MODE_CLSACT ? hs->tcx.count : 0;
+}
+
+bool hook_shadows(const struct hook_scan *hs, uint32_t i)
+{
+	return i < shadow_end(hs) && !hs->tcx_ours[i];
+}
+
+unsigned int hook_shadowers(const struct hook_scan *hs, char *buf, size_t len)
+{
+	uint32_t i, end = shadow_end(hs);
+	unsigned int n = 0;
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (i = 0; i < end; i++) {
+		const struct tcx_prog *e = &hs->tcx.progs[i];
+		int k;
+
+		if (hs->tcx_ours[i])
+			continue;
+		if (used < len) {
+			k = snprintf(buf + used, len - used, "%s%u (%s)", n ? ", " : "",
+				     e->prog_id, e->name[0] ? e->name : "name unknown");
+			used += k > 0 ? (size_t)k : 0;
+		}
+		n++;
+	}
+	return n;
+}
+
+static uint32_t first_shadower(const struct hook_scan *hs)
+{
+	uint32_t i;
+
+	for (i = 0; i < hs->tcx.count; i++)
+		if (hook_shadows(hs, i))
+			return hs->tcx.progs[i].prog_id;
+	return 0;
+}
+
+void hook_warn_shadow(const struct hook_scan *hs, const char *dev)
+{
+	char list[400];
+
+	if (!hook_shadowers(hs, list, sizeof(list)))
+		return;
+	if (hs->cur_mode == MODE_TCX)
+		fprintf(stderr, "tcsteer: warning: %s %s: tcx programs run before "
+			"tcsteer's tcx program, which never sees a packet they pass, drop "
+			"or redirect: %s; attach with mode tcx first (or before %u) to run "
+			"ahead of them\n", dev, hook_name(hs->hook), list, first_shadower(hs));
+	else
+		fprintf(stderr, "tcsteer: warning: %s %s: tcx programs run before "
+			"tcsteer's clsact filter, which never sees a packet they pass, drop "
+			"or redirect: %s; attach with mode tcx (first, or before/after ID) "
+			"to run among them\n", dev, hook_name(hs->hook), list);
+}
+
 void hook_scan_free(struct hook_scan *hs)
 {
 	free(hs->f);
 	free(hs->ours);
+	if (hs->link_fd >= 0)
+		close(hs->link_fd);
+	hs->link_fd = -1;
 	hs->f = NULL;
 	hs->ours = NULL;
 	hs->n = 0;

@@ -62,6 +62,26 @@ static bool table_in_use(struct state *s, const struct steer_table *t)
 	return n > 0;
 }
 
+/* The mode the table's steering program runs in (the first one found):
+ * learners take it, so that where tcx programs would shadow a clsact
+ * filter (Cilium's), the learners run among them too. */
+static enum attach_mode table_mode(struct state *s, struct tc_conn *conn,
+				   const struct steer_table *t)
+{
+	struct learn_hook users[LEARN_IFS_MAX];
+	enum attach_mode mode = MODE_CLSACT;
+	struct hook_scan hs;
+	size_t n;
+
+	learn_table_users(s, t, false, users, LEARN_IFS_MAX, &n);
+	if (n && !hook_scan(s, conn, users[0].ifindex, users[0].hook, &hs, NULL)) {
+		if (hs.cur_mode == MODE_TCX)
+			mode = MODE_TCX;
+		hook_scan_free(&hs);
+	}
+	return mode;
+}
+
 static void dev_of(uint32_t ifindex, char dev[IF_NAMESIZE])
 {
 	if (!if_indextoname(ifindex, dev))
@@ -118,12 +138,13 @@ static int learner_cmd(const char *table, uint32_t ifindex, struct cmd *c,
 }
 
 static int attach_learner(struct state *s, struct tc_conn *conn, const struct steer_table *t,
-			  uint32_t ifindex, struct errmsg *err)
+			  uint32_t ifindex, enum attach_mode mode, struct errmsg *err)
 {
 	struct cmd c;
+	int r = learner_cmd(t->name, ifindex, &c, err);
 
-	return learner_cmd(t->name, ifindex, &c, err) ?:
-	       hook_free_for(s, conn, t, c.ifindex, c.dev, err) ?: run_attach(&c, err);
+	c.mode = mode;
+	return r ?: hook_free_for(s, conn, t, c.ifindex, c.dev, err) ?: run_attach(&c, err);
 }
 
 static int detach_learner(const struct learn_hook *h, struct errmsg *err)
@@ -150,9 +171,11 @@ int learn_sync(struct state *s, struct tc_conn *conn, struct steer_table *t,
 		return r;
 	in_use = table_in_use(s, t);
 	if (w.nroutes && how == LEARN_SYNC_ALL) {
+		enum attach_mode mode = in_use ? table_mode(s, conn, t) : MODE_CLSACT;
+
 		r = learn_enable(s, t, flows, false, err);
 		for (i = 0; !r && in_use && i < w.n; i++)
-			r = attach_learner(s, conn, t, w.ifindex[i], err);
+			r = attach_learner(s, conn, t, w.ifindex[i], mode, err);
 		if (r)
 			return r;
 	}

@@ -6,8 +6,9 @@
  * they name, while a steering program of tcsteer's uses the table.
  *
  * Learners are attachments like any other: attached make-before-break by
- * the attach code (a clsact filter, or a tcx link where the hook has one),
- * recorded, shown by `show`, removable with `detach dev IFACE ingress`.
+ * the attach code in the mode of the table's steering program (a clsact
+ * filter, or a tcx link), recorded, shown by `show`, removable with
+ * `detach dev IFACE ingress`.
  * `route add` puts the learners of a new learn route in place before the
  * route itself; `route del` (or a route that no longer names an
  * interface) removes the learners no learn route needs any more; `detach`

@@ -3,6 +3,7 @@
  * (names, prefixes, addresses) but leaves the kernel alone, except for
  * looking up that named devices exist. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,15 +130,79 @@ static int parse_table(struct words *w, struct cmd *c, struct errmsg *err)
 	return 0;
 }
 
+/* "before ID" / "after ID": a program id as show prints it. */
+static int parse_place_id(struct words *w, const char *key, uint32_t *id,
+			  struct errmsg *err)
+{
+	const char *v;
+	char *end;
+	unsigned long n;
+	int r = value_of(w, key, &v, err);
+
+	if (r)
+		return r;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (*v < '1' || *v > '9' || *end || errno || n > UINT32_MAX)
+		return errmsg_set(err, EINVAL, "\"%s\" needs a program id (as show "
+				  "prints it), not \"%s\"", key, v);
+	*id = (uint32_t)n;
+	return 0;
+}
+
+/* One of "mode clsact|tcx", "first", "last", "before ID", "after ID":
+ * 1 if taken, 0 if the next word is none of them, or -errno. */
+static int parse_mode_place(struct words *w, struct cmd *c, struct errmsg *err)
+{
+	static const char *const places[] = { "first", "last", "before", "after" };
+	const char *v;
+	int r, i;
+
+	if (take(w, "mode")) {
+		r = value_of(w, "mode", &v, err);
+		if (!r && strcmp(v, "clsact") && strcmp(v, "tcx"))
+			r = errmsg_set(err, EINVAL, "\"mode\" takes clsact or tcx, not \"%s\"", v);
+		if (!r)
+			c->mode = strcmp(v, "tcx") ? MODE_CLSACT : MODE_TCX;
+		return r ? r : 1;
+	}
+	for (i = 0; i < 4 && !c->place; i++) {
+		if (!take(w, places[i]))
+			continue;
+		c->place = (enum place)(PLACE_FIRST + i);
+		r = c->place == PLACE_BEFORE || c->place == PLACE_AFTER ?
+		    parse_place_id(w, places[i], &c->place_id, err) : 0;
+		return r ? r : 1;
+	}
+	return 0;
+}
+
+/* After the hook, in any order: object ..., table NAME, mode, a place. */
 static int parse_attach(struct words *w, struct cmd *c, struct errmsg *err)
 {
+	bool object = false, table = false;
 	int r = parse_dev(w, c->dev, &c->ifindex, err);
 
 	if (r)
 		return r;
 	parse_hook(w, &c->hook);
-	return parse_object(w, c, err) ?: parse_table(w, c, err) ?:
-	       trailing(w, err);
+	while (!r && peek(w)) {
+		if (!object && !strcmp(peek(w), "object")) {
+			object = true;
+			r = parse_object(w, c, err);
+		} else if (!table && !strcmp(peek(w), "table")) {
+			table = true;
+			r = parse_table(w, c, err);
+		} else {
+			r = parse_mode_place(w, c, err);
+			if (r == 0)
+				break;
+			r = r < 0 ? r : 0;
+		}
+	}
+	if (!r && c->place && c->mode != MODE_TCX)
+		r = errmsg_set(err, EINVAL, "first, last, before and after need mode tcx");
+	return r ? r : trailing(w, err);
 }
 
 /* detach also accepts a device that is gone: its record is then dropped. */

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* show: the BPF filters on the clsact hooks of one device or all of them,
- * with the program behind each (name, id, tag) and whether tcsteer owns it. */
+/* show: the BPF programs on the hooks of one device or all of them, in the
+ * order they run: the tcx programs (kernel 6.6), then the clsact filters;
+ * the program behind each (name, id, tag) and whether tcsteer owns it. When
+ * tcx programs run before tcsteer's and may end the hook for it, a warning
+ * per hook on stderr says which and how to fix it (stdout stays parseable). */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -37,23 +40,74 @@ static void prog_name_of(uint32_t id, char *out, size_t len)
 	close(fd);
 }
 
-static void tag_hex(const struct tc_filter_info *f, char out[17])
+static void tag_hex(bool has_tag, const uint8_t *t, char out[17])
 {
 	int i;
 
 	out[0] = '\0';
-	for (i = 0; f->has_tag && i < 8; i++)
-		sprintf(out + 2 * i, "%02x", f->tag[i]);
+	for (i = 0; has_tag && i < 8; i++)
+		sprintf(out + 2 * i, "%02x", t[i]);
 }
 
-static void print_filter(struct show_ctx *s, const char *dev, enum hook h,
+/* -j: "shadowed_by": the tcx programs that run before tcsteer's. */
+static void json_shadowers(struct show_ctx *s, const struct hook_scan *hs)
+{
+	uint32_t i;
+
+	if (!hook_shadowers(hs, NULL, 0))
+		return;
+	json_key(&s->json, "shadowed_by");
+	json_open_array(&s->json);
+	for (i = 0; i < hs->tcx.count; i++) {
+		if (!hook_shadows(hs, i))
+			continue;
+		json_open_object(&s->json);
+		json_kv_uint(&s->json, "prog_id", hs->tcx.progs[i].prog_id);
+		json_kv_string(&s->json, "prog_name", hs->tcx.progs[i].name);
+		json_close_object(&s->json);
+	}
+	json_close_array(&s->json);
+}
+
+/* "e0 egress tcx 1 prog steer id 812 tag b829... link 57 [tcsteer]" */
+static void print_tcx(struct show_ctx *s, const char *dev, const struct hook_scan *hs,
+		      uint32_t i)
+{
+	const struct tcx_prog *e = &hs->tcx.progs[i];
+	bool ours = hs->tcx_ours[i];
+	char tag[17];
+
+	tag_hex(e->has_tag, e->tag, tag);
+	if (!g_opts.json) {
+		printf("%s %s tcx %u prog %s id %u tag %s link %u%s\n", dev,
+		       hook_name(hs->hook), i + 1, e->name[0] ? e->name : "?", e->prog_id,
+		       tag, e->link_id, ours ? " [tcsteer]" : "");
+		return;
+	}
+	json_open_object(&s->json);
+	json_kv_string(&s->json, "dev", dev);
+	json_kv_string(&s->json, "hook", hook_name(hs->hook));
+	json_kv_string(&s->json, "mode", "tcx");
+	json_kv_uint(&s->json, "position", i + 1);
+	json_kv_string(&s->json, "prog_name", e->name);
+	json_kv_uint(&s->json, "prog_id", e->prog_id);
+	json_kv_string(&s->json, "tag", tag);
+	json_kv_uint(&s->json, "link_id", e->link_id);
+	json_kv_bool(&s->json, "tcsteer", ours);
+	if (ours && e->prog_id == hs->cur_id)
+		json_shadowers(s, hs);
+	json_close_object(&s->json);
+}
+
+static void print_filter(struct show_ctx *s, const char *dev, const struct hook_scan *hs,
 			 const struct tc_filter_info *f, bool ours)
 {
+	enum hook h = hs->hook;
 	char prog[32] = "", tag[17];
 
 	if (f->prog_id)
 		prog_name_of(f->prog_id, prog, sizeof(prog));
-	tag_hex(f, tag);
+	tag_hex(f->has_tag, f->tag, tag);
 	if (!g_opts.json) {
 		printf("%s %s prio %u handle %u %s", dev, hook_name(h), f->prio,
 		       f->handle, f->kind);
@@ -68,6 +122,7 @@ static void print_filter(struct show_ctx *s, const char *dev, enum hook h,
 	json_open_object(&s->json);
 	json_kv_string(&s->json, "dev", dev);
 	json_kv_string(&s->json, "hook", hook_name(h));
+	json_kv_string(&s->json, "mode", "clsact");
 	json_kv_uint(&s->json, "prio", f->prio);
 	json_kv_uint(&s->json, "handle", f->handle);
 	json_kv_string(&s->json, "kind", f->kind);
@@ -77,6 +132,8 @@ static void print_filter(struct show_ctx *s, const char *dev, enum hook h,
 	json_kv_string(&s->json, "tag", tag);
 	json_kv_bool(&s->json, "direct_action", f->direct_action);
 	json_kv_bool(&s->json, "tcsteer", ours);
+	if (ours && hs->cur_mode == MODE_CLSACT && f->prog_id == hs->cur_id)
+		json_shadowers(s, hs);
 	json_close_object(&s->json);
 }
 
@@ -92,10 +149,11 @@ static int show_hook(struct show_ctx *s, const char *dev, int ifindex,
 		return 0; /* vanished while we listed the others */
 	if (r)
 		return r;
-	for (i = 0; i < hs.n; i++) {
-		print_filter(s, dev, h, &hs.f[i], hs.ours[i]);
-		s->shown++;
-	}
+	for (i = 0; i < hs.tcx.count; i++, s->shown++)
+		print_tcx(s, dev, &hs, (uint32_t)i);
+	for (i = 0; i < hs.n; i++, s->shown++)
+		print_filter(s, dev, &hs, &hs.f[i], hs.ours[i]);
+	hook_warn_shadow(&hs, dev);
 	hook_scan_free(&hs);
 	return 0;
 }

@@ -25,8 +25,9 @@ struct undo {
 	/* UNDO_HOOK */
 	int ifindex;
 	enum hook hook;
-	int prog_fd;                    /* what the hook ran, -1 for nothing;
-					   the fd keeps that program alive */
+	struct hook_prior prior;        /* what the hook ran (prog_fd -1 for
+					   nothing; the fd keeps that program
+					   alive), in which mode and place */
 };
 
 static int note_route(struct undo *u, const struct cmd *c, struct errmsg *err)
@@ -66,7 +67,7 @@ static int note_hook(struct undo *u, const struct cmd *c, struct errmsg *err)
 	u->kind = UNDO_HOOK;
 	u->hook = c->hook;
 	u->ifindex = c->ifindex;
-	u->prog_fd = -1;
+	u->prior.prog_fd = -1;
 	if (!c->ifindex)
 		return 0; /* detach of a device that is gone: nothing to put back */
 	r = session_open(STATE_WRITE, &conn, &s, err) ?:
@@ -74,8 +75,9 @@ static int note_hook(struct undo *u, const struct cmd *c, struct errmsg *err)
 	if (r)
 		return r;
 	if (hs.cur_id) {
-		u->prog_fd = hook_prog_open(s, &hs, hs.cur_id, err);
-		if (u->prog_fd < 0)
+		hook_prior_of(&hs, &u->prior);
+		u->prior.prog_fd = hook_prog_open(s, &hs, hs.cur_id, err);
+		if (u->prior.prog_fd < 0)
 			r = errmsg_prefix(err, "cannot hold the program %s %s runs", c->dev,
 					  hook_name(c->hook));
 	}
@@ -135,8 +137,8 @@ static void undo_route(const struct undo *u)
 static void undo_release(struct undo *u)
 {
 	free(u->counters);
-	if (u->kind == UNDO_HOOK && u->prog_fd >= 0)
-		close(u->prog_fd);
+	if (u->kind == UNDO_HOOK && u->prior.prog_fd >= 0)
+		close(u->prior.prog_fd);
 }
 
 void undo_all(struct undo_log *log)
@@ -149,7 +151,7 @@ void undo_all(struct undo_log *log)
 		if (u->kind == UNDO_ROUTE)
 			undo_route(u);
 		else if (u->ifindex)
-			hook_restore(u->ifindex, u->hook, u->prog_fd, NULL);
+			hook_restore(u->ifindex, u->hook, &u->prior, NULL);
 		undo_release(u);
 	}
 	/* Learners and flow tables follow the routes as they are again. */

@@ -107,7 +107,7 @@ int tcx_list(const struct tcx_hook *h, struct tcx_list *out,
 				  l.text, TCX_NO_KERNEL_TEXT);
 	if (ret == -ENODEV)
 		return errmsg_set(err, ENODEV,
-				  "cannot list the tcx programs of %s: no device with ifindex %d",
+				  "cannot list the tcx programs of %s: no network device with ifindex %d",
 				  l.text, h->ifindex);
 	if (ret < 0 && ret != -ENOSPC)
 		return errmsg_set(err, ret,
@@ -192,7 +192,7 @@ static const char *attach_cause(const struct tcx_hook *h,
 			 l.text);
 		return buf;
 	case ENODEV:
-		snprintf(buf, len, "no device with ifindex %d", h->ifindex);
+		snprintf(buf, len, "no network device with ifindex %d", h->ifindex);
 		return buf;
 	}
 	snprintf(buf, len, "bpf(BPF_LINK_CREATE): %s", strerror(-ret));

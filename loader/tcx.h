@@ -5,7 +5,7 @@
  * 63 programs. They run before the clsact (cls_bpf) filters of the same
  * hook, one after another while each returns TCX_NEXT (-1, which is also
  * TC_ACT_UNSPEC); the first other verdict ends the hook, and the clsact
- * filters run only if every program said NEXT. See docs/tcx-notes.md.
+ * filters run only if every program said NEXT. See docs/design.md, "TCX".
  *
  * Everything here is bpf() (through bpf_sys.c) against the calling
  * thread's network namespace: ifindexes are looked up there. Errors are

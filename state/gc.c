@@ -25,7 +25,7 @@
 const char *gc_kind_name(enum gc_kind kind)
 {
 	static const char *const names[] = { "netns", "device", "program", "table",
-					     "legacy" };
+					     "legacy", "link" };
 
 	return names[kind];
 }
@@ -217,6 +217,44 @@ static bool in_initial_pid_ns(void)
 
 /* ---- removing ------------------------------------------------------------ */
 
+/* The tcx links pinned in a device's directory are detached before their
+ * pins go: one whose device moved to another namespace keeps running there
+ * (with this namespace's ifindexes in its routes) while anything holds it,
+ * and another process may hold an fd of it. Detaching a defunct link is a
+ * no-op that succeeds. */
+static void detach_links_in(const char *dev_dir)
+{
+	static const char *const names[] = { "link_egress", "link_ingress" };
+	char path[STATE_PATH_MAX * 2];
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strfmt(path, sizeof(path), "%s/%s", dev_dir, names[i]))
+			continue;
+		fd = bpf_sys_obj_get(path, 0, NULL);
+		if (fd < 0)
+			continue;
+		bpf_sys_link_detach(fd, NULL);
+		close(fd);
+	}
+}
+
+/* Every device directory of a namespace's state directory. */
+static void detach_links_of_netns(const char *ns_dir)
+{
+	char path[STATE_PATH_MAX * 2];
+	struct dirent *de;
+	DIR *d = opendir(ns_dir);
+
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, "if", 2) &&
+		    !strfmt(path, sizeof(path), "%s/%s", ns_dir, de->d_name))
+			detach_links_in(path);
+	if (d)
+		closedir(d);
+}
+
 struct gc {
 	struct state *s;
 	gc_report_fn report;
@@ -268,6 +306,9 @@ static int gc_namespaces(struct gc *g, char *notes, size_t notes_len)
 		if (is_live(&l, &id))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		/* Its devices may live on (a physical device goes back to
+		 * the initial namespace), and so would links on them. */
+		detach_links_of_netns(path);
 		remove_reported(g, GC_NETNS, de->d_name, path);
 	}
 	if (d)
@@ -277,7 +318,44 @@ static int gc_namespaces(struct gc *g, char *notes, size_t notes_len)
 	return 0;
 }
 
-static void gc_devices(struct gc *g)
+/* A device that is still here, whose tcx link record no longer runs on
+ * it: defunct (detached by someone), or the device it ran on left the
+ * namespace and another one got its ifindex. The record goes, after the
+ * link is detached. */
+static void gc_stale_links(struct gc *g, unsigned int ifindex, const char *dev_dir_name)
+{
+	char what[300], path[STATE_PATH_MAX * 2];
+	struct tcx_link_state st;
+	uint32_t recorded;
+	enum link_where w;
+	int h, fd;
+
+	for (h = HOOK_EGRESS; h <= HOOK_INGRESS; h++) {
+		fd = record_link_open(g->s, (int)ifindex, (enum hook)h, NULL);
+		if (fd < 0)
+			continue;
+		w = record_link_where(fd, (int)ifindex, (enum hook)h, &st);
+		if (w == LINK_DEFUNCT || w == LINK_MOVED) {
+			bpf_sys_link_detach(fd, NULL);
+			record_link_remove(g->s, (int)ifindex, (enum hook)h, NULL);
+			/* The program record goes with it if it names the
+			 * link's program (not a filter's, mid-switch). */
+			if (!record_read(g->s, (int)ifindex, (enum hook)h, &recorded, NULL) &&
+			    recorded == st.prog_id)
+				record_remove(g->s, (int)ifindex, (enum hook)h, NULL);
+			if (strfmt(what, sizeof(what), "%s/link_%s", dev_dir_name,
+				   hook_name((enum hook)h)) ||
+			    strfmt(path, sizeof(path), "%s/%s", g->s->dir, what))
+				path[0] = '\0';
+			g->removed++;
+			if (g->report)
+				g->report(GC_LINK, what, path, true, g->data);
+		}
+		close(fd);
+	}
+}
+
+static void gc_devices(struct gc *g, bool stale_links)
 {
 	char path[STATE_PATH_MAX * 2], ifname[IF_NAMESIZE];
 	struct dirent *de;
@@ -287,10 +365,15 @@ static void gc_devices(struct gc *g)
 		unsigned int ifindex;
 		char end;
 
-		if (sscanf(de->d_name, "if%u%c", &ifindex, &end) != 1 ||
-		    if_indextoname(ifindex, ifname))
+		if (sscanf(de->d_name, "if%u%c", &ifindex, &end) != 1)
 			continue;
+		if (if_indextoname(ifindex, ifname)) {
+			if (stale_links)
+				gc_stale_links(g, ifindex, de->d_name);
+			continue;
+		}
 		snprintf(path, sizeof(path), "%s/%s", g->s->dir, de->d_name);
+		detach_links_in(path);
 		remove_reported(g, GC_DEVICE, de->d_name, path);
 	}
 	if (d)
@@ -346,7 +429,7 @@ int state_gc_devices(struct state *s, gc_report_fn report, void *data)
 	struct gc g = { .s = s, .report = report, .data = data };
 
 	if (s->root.found)
-		gc_devices(&g);
+		gc_devices(&g, false);
 	return g.removed;
 }
 
@@ -369,7 +452,7 @@ int state_gc(struct state *s, gc_report_fn report, void *data, char *notes,
 	if (!s->root.found)
 		return 0;
 	gc_namespaces(&g, notes, notes_len);
-	gc_devices(&g);
+	gc_devices(&g, true);
 	gc_programs_and_tables(&g);
 	/* The namespace's own directory, once nothing is left in it. */
 	rmdir(s->dir);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Removing the state of what is gone: network namespaces that no longer
  * exist (their whole directory) and, in this namespace, devices that are
- * gone (their records), programs no record names (their kept maps), and
- * the own tables of gone devices that no recorded program uses.
+ * gone (their records; tcx links among them are detached first, since one
+ * whose device moved to another namespace keeps running there), tcx link
+ * records whose link no longer runs on its hook, programs no record names
+ * (their kept maps), and the own tables of gone devices that no recorded
+ * program uses.
  *
  * A namespace is alive while a process runs in it or holds it open, or a
  * mount binds it (as `ip netns add` and container runtimes do): gc looks at
@@ -15,7 +18,8 @@
 
 #include "state.h"
 
-enum gc_kind { GC_NETNS, GC_DEVICE, GC_PROGRAM, GC_TABLE, GC_LEGACY };
+enum gc_kind { GC_NETNS, GC_DEVICE, GC_PROGRAM, GC_TABLE, GC_LEGACY,
+	       GC_LINK /* a tcx link record whose link no longer runs on its hook */ };
 
 /* kind, what (a name: "4099", "if7", "prog1912", "eth0"), the path; for
  * GC_LEGACY nothing was removed: it is 0.1 state left to move. */

@@ -72,25 +72,26 @@ int record_open(struct state *s, int ifindex, enum hook h, struct errmsg *err)
 	return fd;
 }
 
-int record_write(struct state *s, int ifindex, enum hook h, int prog_fd,
-		 struct errmsg *err)
+/* Pin fd as if<ifindex>/<kind>_<hook>, replacing any previous pin
+ * atomically: pinned under a temporary name, then renamed over it. */
+static int pin_record(struct state *s, int ifindex, enum hook h, const char *kind,
+		      int fd, struct errmsg *err)
 {
 	char dir[32], tmp[STATE_PATH_MAX], path[STATE_PATH_MAX];
 	int r;
 
-	if (!state_can_pin(s))
-		return 0;
 	snprintf(dir, sizeof(dir), "if%d", ifindex);
 	r = state_mkdir(s, dir, err);
 	if (r)
 		return r;
-	record_path(s, tmp, sizeof(tmp), ifindex, h, "_new");
-	record_path(s, path, sizeof(path), ifindex, h, "");
-	r = bpf_sys_obj_pin(prog_fd, tmp, NULL);
+	if (state_path(s, tmp, sizeof(tmp), "%s/%s_%s_new", dir, kind, hook_name(h)) ||
+	    state_path(s, path, sizeof(path), "%s/%s_%s", dir, kind, hook_name(h)))
+		return errmsg_set(err, ENAMETOOLONG, "state path too long");
+	r = bpf_sys_obj_pin(fd, tmp, NULL);
 	if (r == -EEXIST) {
 		/* Left by a run that died between pin and rename. */
 		unlink(tmp);
-		r = bpf_sys_obj_pin(prog_fd, tmp, NULL);
+		r = bpf_sys_obj_pin(fd, tmp, NULL);
 	}
 	if (r)
 		return errmsg_set(err, -r, "cannot pin %s: %s", tmp, strerror(-r));
@@ -101,6 +102,14 @@ int record_write(struct state *s, int ifindex, enum hook h, int prog_fd,
 				  strerror(r));
 	}
 	return 0;
+}
+
+int record_write(struct state *s, int ifindex, enum hook h, int prog_fd,
+		 struct errmsg *err)
+{
+	if (!state_can_pin(s))
+		return 0;
+	return pin_record(s, ifindex, h, "prog", prog_fd, err);
 }
 
 void record_keep_old(struct state *s, int ifindex, enum hook h)
@@ -127,11 +136,13 @@ void record_drop_old(struct state *s, int ifindex, enum hook h)
 		unlink(old);
 }
 
-int record_remove(struct state *s, int ifindex, enum hook h, struct errmsg *err)
+/* Unlink if<ifindex>/<name>, and the device's directory once empty. */
+static int unlink_record(struct state *s, int ifindex, const char *name,
+			 struct errmsg *err)
 {
 	char path[STATE_PATH_MAX];
 
-	if (!s->root.found || record_path(s, path, sizeof(path), ifindex, h, ""))
+	if (!s->root.found || state_path(s, path, sizeof(path), "if%d/%s", ifindex, name))
 		return 0;
 	if (unlink(path) && errno != ENOENT)
 		return errmsg_set(err, errno, "cannot remove %s: %s", path, strerror(errno));
@@ -139,6 +150,61 @@ int record_remove(struct state *s, int ifindex, enum hook h, struct errmsg *err)
 	if (!state_path(s, path, sizeof(path), "if%d", ifindex))
 		rmdir(path);
 	return 0;
+}
+
+int record_remove(struct state *s, int ifindex, enum hook h, struct errmsg *err)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "prog_%s", hook_name(h));
+	return unlink_record(s, ifindex, name, err);
+}
+
+/* ---- TCX link records ---------------------------------------------------- */
+
+int record_link_open(struct state *s, int ifindex, enum hook h, struct errmsg *err)
+{
+	char path[STATE_PATH_MAX];
+	int fd;
+
+	if (!s->root.found ||
+	    state_path(s, path, sizeof(path), "if%d/link_%s", ifindex, hook_name(h)))
+		return -ENOENT;
+	fd = bpf_sys_obj_get(path, 0, NULL);
+	if (fd < 0 && fd != -ENOENT)
+		return errmsg_set(err, -fd, "cannot open %s: %s", path, strerror(-fd));
+	return fd;
+}
+
+int record_link_write(struct state *s, int ifindex, enum hook h, int link_fd,
+		      struct errmsg *err)
+{
+	if (!state_can_pin(s))
+		return errmsg_set(err, EROFS, "cannot keep a tcx link: %s",
+				  state_why_no_pins(s));
+	return pin_record(s, ifindex, h, "link", link_fd, err);
+}
+
+int record_link_remove(struct state *s, int ifindex, enum hook h, struct errmsg *err)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "link_%s", hook_name(h));
+	return unlink_record(s, ifindex, name, err);
+}
+
+enum link_where record_link_where(int link_fd, int ifindex, enum hook h,
+				  struct tcx_link_state *st)
+{
+	struct tcx_hook th = { .ifindex = ifindex, .dir = (enum tcx_dir)h };
+	int r;
+
+	if (tcx_link_state(link_fd, st, NULL))
+		return LINK_UNKNOWN;
+	if (!st->ifindex)
+		return LINK_DEFUNCT;
+	r = tcx_link_on_hook(&th, st->link_id, NULL);
+	return r > 0 ? LINK_LIVE : r == 0 ? LINK_MOVED : LINK_UNKNOWN;
 }
 
 int record_keep_maps(struct state *s, uint32_t prog_id, const int *fds,

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "state.h"
+#include "tcx.h"
 
 /* The program id of the hook's record, 0 if there is none. */
 int record_read(struct state *s, int ifindex, enum hook h, uint32_t *prog_id,
@@ -41,6 +42,34 @@ void record_drop_old(struct state *s, int ifindex, enum hook h);
 
 /* Forget the hook's record, and the device's directory once empty. */
 int record_remove(struct state *s, int ifindex, enum hook h, struct errmsg *err);
+
+/* TCX records. A hook tcsteer attached with a tcx link has the link
+ * pinned too, at <netns dir>/if<ifindex>/link_<hook>, next to the program's
+ * record: a link lives only while a pin or an fd holds it, so its pin is
+ * what keeps the attachment after the process exits, and only its holder
+ * can detach it. The program record stays what tells tcsteer's programs
+ * without CAP_SYS_ADMIN; the link's own program id is the truth when the
+ * two differ (a run that died between the link update and the record). */
+int record_link_open(struct state *s, int ifindex, enum hook h, struct errmsg *err);
+/* Pin link_fd as the hook's link record (atomically, as record_write);
+ * -EROFS where nothing pinned outlives the process. */
+int record_link_write(struct state *s, int ifindex, enum hook h, int link_fd,
+		      struct errmsg *err);
+int record_link_remove(struct state *s, int ifindex, enum hook h, struct errmsg *err);
+
+enum link_where {
+	LINK_LIVE,              /* on the hook it was recorded for */
+	LINK_DEFUNCT,           /* detached, or its device is gone */
+	LINK_MOVED,             /* running on a device that left this namespace
+				   (or on another hook): it steers with this
+				   namespace's ifindexes there */
+	LINK_UNKNOWN,           /* the kernel could not be asked */
+};
+
+/* Where the link of link_fd runs, for the hook ifindex/h of this
+ * namespace it was recorded for; *st is its state. */
+enum link_where record_link_where(int link_fd, int ifindex, enum hook h,
+				  struct tcx_link_state *st);
 
 /* Pin maps that program prog_id needs beyond this process (tail-call
  * tables: the kernel empties a PROG_ARRAY when its last user reference

@@ -197,3 +197,45 @@ unsteered() {
 # in_netns_exec NS CMD...: like in_ns, but the way `ip netns exec` runs it
 # (a private mount namespace with its own /sys: no bpffs of the host).
 in_netns_exec() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# ---- a numbered UDP stream that counts what a change loses (stream.py) ----
+STREAM_PIDS=()
+# stream_start OUT RECV_NS IFNAME SEND_NS SRC DST COUNT INTERVAL: a receiver
+# in RECV_NS on port 9999 (datagrams arriving on its IFNAME count as
+# steered), then a sender in SEND_NS of COUNT datagrams from SRC to DST,
+# one every INTERVAL s. The receiver's summary ("received N lost L steered
+# S ...") lands in OUT. Sets STREAM_SENDER (runs while the stream does).
+stream_start() {
+	local out=$1 rns=$2 ifname=$3 sns=$4 src=$5 dst=$6 count=$7 interval=$8 i
+	rm -f "$out.ready" "$out"
+	in_ns "$rns" python3 "$TCSTEER_SRC/tests/integration/stream.py" recv 9999 "$count" \
+		"$ifname" "$out.ready" >"$out" &
+	STREAM_PIDS=($!)
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$out.ready" ] && break
+		kill -0 "${STREAM_PIDS[0]}" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [ ! -e "$out.ready" ]; then
+		fail "the stream's receiver did not start"
+		exit 1
+	fi
+	in_ns "$sns" python3 "$TCSTEER_SRC/tests/integration/stream.py" send "$src" "$dst" \
+		9999 "$count" "$interval" &
+	STREAM_SENDER=$!
+	STREAM_PIDS+=("$STREAM_SENDER")
+}
+# stream_wait: the sender and the receiver are done (not in a $(...): a
+# subshell cannot wait for them).
+stream_wait() {
+	wait "${STREAM_PIDS[@]}" 2>/dev/null || true
+	STREAM_PIDS=()
+}
+# stream_stop: for EXIT traps.
+stream_stop() {
+	local p
+	for p in "${STREAM_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	STREAM_PIDS=()
+}
+# stream_field OUT KEY: one number of the summary ("lost", "steered", ...).
+stream_field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$1"; }

@@ -43,13 +43,7 @@ fi
 ALT=$TCSTEER_BUILD/tests/integration/steer_alt.o
 NLBUF=$TCSTEER_BUILD/tests/integration/faults_nlbuf
 WORK=$(mktemp -d)
-STREAM_PIDS=()
-stop_stream() {
-	local p
-	for p in "${STREAM_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	STREAM_PIDS=()
-}
-trap 'stop_stream; cleanup_netns; rm -rf "$WORK"' EXIT
+trap 'stream_stop; cleanup_netns; rm -rf "$WORK"' EXIT
 
 H=$(new_netns h)
 P=$(new_netns p)
@@ -114,81 +108,14 @@ BASE=$(ours)
 steers "baseline" "$BASE"
 
 # ---- 1. zero loss while replacing ------------------------------------------
-cat >"$WORK/stream.py" <<'EOF'
-"""stream.py send SRC DST PORT COUNT INTERVAL | recv PORT COUNT IFNAME READY"""
-import socket, struct, sys, time
-
-IP_PKTINFO = 8  # <linux/in.h>; Python's socket module lacks it
-
-if sys.argv[1] == "send":
-    src, dst, port, count, interval = sys.argv[2], sys.argv[3], int(sys.argv[4]), \
-        int(sys.argv[5]), float(sys.argv[6])
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((src, 0))
-    start = time.monotonic()
-    for seq in range(count):
-        s.sendto(struct.pack("!Q", seq), (dst, port))
-        delay = start + (seq + 1) * interval - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-    sys.exit(0)
-
-port, count, ifname, ready = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
-steered_if = socket.if_nametoindex(ifname)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
-s.bind(("0.0.0.0", port))
-open(ready, "w").close()
-seen, steered, dups, last = set(), 0, 0, -1
-s.settimeout(10)
-try:
-    while len(seen) < count:
-        data, anc, _, _ = s.recvmsg(64, socket.CMSG_SPACE(12))
-        seq, = struct.unpack("!Q", data[:8])
-        ifindex = next((struct.unpack("i", d[:4])[0] for lvl, typ, d in anc
-                        if lvl == socket.IPPROTO_IP and typ == IP_PKTINFO), 0)
-        if seq in seen:
-            dups += 1
-            continue
-        seen.add(seq)
-        steered += ifindex == steered_if
-        last = max(last, seq)
-        s.settimeout(2)
-except socket.timeout:
-    pass
-tail = sum(1 for q in range(count - count // 4, count) if q in seen)
-print(f"received {len(seen)} lost {count - len(seen)} steered {steered} "
-      f"duplicates {dups} last_quarter {tail}/{count // 4}")
-EOF
-
-# stream COUNT INTERVAL: start a receiver in P and a sender in H; the
-# receiver's summary lands in $WORK/stream.out.
+# stream COUNT INTERVAL: a receiver in P counting arrivals on its secondary
+# interface, and a sender in H (lib.sh's stream_start); the receiver's
+# summary lands in $WORK/stream.out.
 stream() {
-	rm -f "$WORK/ready" "$WORK/stream.out"
-	in_ns "$P" python3 "$WORK/stream.py" recv 9999 "$1" "${T_ID}t" "$WORK/ready" \
-		>"$WORK/stream.out" &
-	STREAM_PIDS=($!)
-	for ((i = 0; i < 100; i++)); do
-		[ -e "$WORK/ready" ] && break
-		kill -0 "${STREAM_PIDS[0]}" 2>/dev/null || break
-		sleep 0.05
-	done
-	if [ ! -e "$WORK/ready" ]; then
-		fail "the receiver did not start"
-		exit 1
-	fi
-	in_ns "$H" python3 "$WORK/stream.py" send 10.81.0.1 10.81.0.2 9999 "$1" "$2" &
-	SENDER=$!
-	STREAM_PIDS+=("$SENDER")
+	stream_start "$WORK/stream.out" "$P" "${T_ID}t" "$H" 10.81.0.1 10.81.0.2 "$1" "$2"
+	SENDER=$STREAM_SENDER
 }
-# stream_wait: the sender and the receiver are done (not in a $(...):
-# a subshell cannot wait for them).
-stream_wait() {
-	wait "${STREAM_PIDS[@]}" 2>/dev/null || true
-	STREAM_PIDS=()
-}
-field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$WORK/stream.out"; }
+field() { stream_field "$WORK/stream.out" "$1"; }
 
 COUNT=4000
 stream "$COUNT" 0.001

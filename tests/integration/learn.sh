@@ -5,7 +5,9 @@
 # TCP and ping at the same time, after two `route add ... learn` lines,
 # and tcpdump sees each client's replies leave by the interface its
 # requests came in on (from that interface's MAC to its router's) and
-# none by eth0; broken again after `route del`, and after `detach`.
+# none by eth0; broken again after `route del`, and after `detach`. The
+# learners take the mode of the steering program (clsact, tcx) and follow
+# it when it switches.
 #
 #   ca (10.211.0.2) -- ra -- eth1 (10.201.0.1)
 #                               server: VIP 192.168.1.5, 2001:db8:5::5 on lo
@@ -212,5 +214,25 @@ check "detach took the learners with it" test -z "$(in_ns "$S" tc filter show de
 check "attach brings them back" ts attach dev eth0
 check "a learner on eth1 again" has_learner eth1
 check "works after attach" test "$(probes "$CA")" = "ok fail ok fail"
+echo "# mode tcx: the learners take the steering program's mode"
+learner_mode() {
+	ts -j show dev "$1" | python3 -c '
+import json, sys
+print(" ".join(f.get("mode", "clsact") for f in json.load(sys.stdin)
+               if f["tcsteer"] and f["hook"] == "ingress"))'
+}
+if ts attach dev eth0 mode tcx 2>"$CAPS/tcx.err"; then
+	check "eth1's learner moved to a tcx link" test "$(learner_mode eth1)" = tcx
+	check "works in mode tcx" test "$(probes "$CA")" = "ok fail ok fail"
+	check "route add on a tcx table: its learners in tcx" \
+		ts route add "$VIP6/128" learn dev eth2
+	check "eth2's learner is a tcx link" test "$(learner_mode eth2)" = tcx
+	check "client B over IPv4 and IPv6 in mode tcx" test "$(probes "$CB")" = "ok ok ok ok"
+	check "back to mode clsact" ts attach dev eth0 mode clsact
+	check "the learners follow" test "$(learner_mode eth1) $(learner_mode eth2)" = "clsact clsact"
+	check "works again in mode clsact" test "$(probes "$CA")" = "ok fail ok fail"
+else
+	echo "# skipped: $(cat "$CAPS/tcx.err")"
+fi
 check "done in under 90 s ($((SECONDS - start)) s)" test $((SECONDS - start)) -lt 90
 done_testing

@@ -8,10 +8,12 @@
 #   the filter never runs, every packet takes the default path to P;
 # - one returning TCX_NEXT lets the filter run: steered again;
 # - one returning TCX_DROP: nothing arrives anywhere;
-# - detaching the foreign program restores steering; show and a re-run
-#   attach still work (exit 0) while the hook is shadowed.
-# The checks of the shadow warning itself go where marked once `show` and
-# `attach` print it (issue 11).
+# - while shadowed, show and a re-run attach warn (exit 0, one line on
+#   stderr, stdout unchanged), naming tcx, the program and the fix (mode
+#   tcx); attaching with mode tcx (first by default) steers again, ahead
+#   of the foreign program, and the warning goes; back to clsact, it comes
+#   back;
+# - detaching the foreign program restores steering.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/route_topo.sh"
 need_root
@@ -19,7 +21,8 @@ ensure_bpffs
 : "${TCSTEER_TCX_FOREIGN:?TCSTEER_TCX_FOREIGN must point at tcx_foreign (ctest sets it)}"
 
 PIN="/sys/fs/bpf/${T_ID}_foreign"
-trap 'rm -f "$PIN"; cleanup_netns' EXIT
+WORK=$(mktemp -d)
+trap 'rm -f "$PIN"; rm -rf "$WORK"; cleanup_netns' EXIT
 
 steer_topology
 resolve_neighbours
@@ -37,14 +40,35 @@ if [ "$rc" = 77 ]; then
 fi
 check "foreign tcx program attached" test "$rc" = 0
 arrives "shadowed by TCX_PASS: the default path to P" 5 "$SRC4_HOST" "$P"
-show_out=$(ts show dev "$DEV_A" 2>&1) || fail "show while shadowed: exit $?"
-echo "# show while shadowed: $show_out"
-attach_out=$(ts attach dev "$DEV_A" 2>&1) || fail "re-attach while shadowed: exit $?"
-echo "# re-attach while shadowed: $attach_out"
-# Issue 11: here `show` and `attach` must warn, naming tcx and the program
-# (id, name) and the fix, e.g.
-#   grep -q "tcx.*[0-9]* (cil_to_netdev).*mode tcx" <<<"$show_out"
+fid=$(ts -j show dev "$DEV_A" 2>/dev/null | python3 -c '
+import json, sys
+print([e["prog_id"] for e in json.load(sys.stdin) if e["prog_name"] == "cil_to_netdev"][0])')
+rc=0
+show_err=$(ts show dev "$DEV_A" 2>&1 >"$WORK/show.out") || rc=$?
+echo "# show while shadowed: $show_err"
+check "show while shadowed: exit 0 ($rc)" test "$rc" = 0
+check "show warns in one line, naming tcx, $fid (cil_to_netdev) and mode tcx" \
+	grep -Eq "^tcsteer: warning: $DEV_A egress: tcx programs run before tcsteer's clsact filter.*: $fid \(cil_to_netdev\); attach with mode tcx" <<<"$show_err"
+check "... exactly one line" test "$(grep -c . <<<"$show_err")" = 1
+check "stdout lists the tcx program and the filter" \
+	bash -c "grep -q '^$DEV_A egress tcx 1 prog cil_to_netdev id $fid ' $WORK/show.out &&
+		grep -q '^$DEV_A egress prio .*\[tcsteer\]$' $WORK/show.out"
+check "show -j: stdout stays JSON, the filter names what shadows it" \
+	test "$(ts -j show dev "$DEV_A" 2>/dev/null | python3 -c '
+import json, sys
+print([(e["mode"], e.get("shadowed_by")) for e in json.load(sys.stdin) if e["tcsteer"]])')" = "[('clsact', [{'prog_id': $fid, 'prog_name': 'cil_to_netdev'}])]"
+rc=0
+attach_err=$(ts attach dev "$DEV_A" 2>&1 >/dev/null) || rc=$?
+echo "# re-attach while shadowed: $attach_err"
+check "re-run attach while shadowed: exit 0 ($rc)" test "$rc" = 0
+check "attach warns the same way" \
+	grep -Eq "^tcsteer: warning: $DEV_A egress: tcx .*$fid \(cil_to_netdev\).*mode tcx" <<<"$attach_err"
 arrives "re-attaching in clsact mode does not help" 5 "$SRC4_HOST" "$P"
+check "the fix: attach with mode tcx" ts attach dev "$DEV_A" mode tcx
+arrives "steered again, first on the hook" 5 "$SRC4_HOST" "$Q"
+check "no warning any more" test -z "$(ts show dev "$DEV_A" 2>&1 >/dev/null)"
+check "back to clsact" ts attach dev "$DEV_A" mode clsact
+arrives "shadowed again" 5 "$SRC4_HOST" "$P"
 check "foreign detach" foreign detach "$PIN"
 arrives "steered again once the foreign program is gone" 5 "$SRC4_HOST" "$Q"
 

@@ -1123,7 +1123,7 @@ static void test_device_deleted(void **state)
 	assert_int_equal(st.dir, TCX_DIR_EGRESS);
 	assert_int_equal(st.prog_id, prog_id_of(prog)); /* still holds it */
 	assert_int_equal(tcx_list(&h, &l, &err), -ENODEV);
-	assert_contains(err.text, "cannot list the tcx programs of td0 egress: no device with ifindex");
+	assert_contains(err.text, "cannot list the tcx programs of td0 egress: no network device with ifindex");
 	assert_int_equal(tcx_link_on_hook(&h, st.link_id, &err), 0);
 	assert_int_equal(tcx_replace(&h, link, prog2, -1, &err), -ENOLINK);
 

@@ -8,7 +8,8 @@
 #          lo down, no address, no carrier, no bpffs; then the network comes
 #          up (far ends first, as a real NIC's link would)
 #   late   in a fresh namespace whose network is configured before apply,
-#          from a mount namespace without bpffs
+#          from a mount namespace without bpffs; then attach mode tcx (a
+#          TCX link where the kernel has TCX, one clear line where not)
 #
 # Each step prints one marker line on the console, "TSDEP ok - ..." or
 # "TSDEP not ok - ...", which the host reads (tests/deploy/initramfs.sh).
@@ -180,6 +181,28 @@ apply_conf() {
 
 bpffs_mounted() { grep -q ' /sys/fs/bpf bpf ' /proc/mounts; }
 
+# mode_tcx: `attach dev eth0 mode tcx` in srvB. From Linux 6.6 (6.12 here)
+# tcsteer's program moves into a TCX link, first on the hook, its filter
+# gone; before (5.10, 6.1) the kernel has no TCX: one line that says so,
+# exit 1, and the filter stays.
+mode_tcx() {
+	_out=$(in_ns srvB $TCSTEER attach dev eth0 mode tcx 2>&1)
+	_rc=$?
+	[ -z "$_out" ] || echo "$_out" | comment
+	_shown=$(in_ns srvB $TCSTEER show dev eth0 2>&1)
+	echo "$_shown" | comment
+	case $(uname -r) in
+	[1-5].* | 6.[0-5].*)
+		[ "$_rc" = 1 ] && [ "$(echo "$_out" | wc -l)" = 1 ] &&
+			echo "$_out" | grep -q 'the running kernel has no tcx' &&
+			echo "$_shown" | grep -q '^eth0 egress prio .*\[tcsteer\]$' ;;
+	*)
+		[ "$_rc" = 0 ] && [ -z "$_out" ] &&
+			echo "$_shown" | grep -q '^eth0 egress tcx 1 .*\[tcsteer\]$' &&
+			! echo "$_shown" | grep -q ' prio ' ;;
+	esac
+}
+
 # The real early-boot order, in the VM's own network namespace: apply
 # first, then the network.
 order_early() {
@@ -220,6 +243,8 @@ order_late() {
 		in_ns srvB sh -c '. /lib/tsdep/lab.sh; apply_conf'
 	step "$ORDER: next hop not NOARP/broadcast" in_ns srvB sh -c '. /lib/tsdep/lab.sh; no_trap'
 	expect_probes steered OK clientB
+	step "$ORDER: attach mode tcx (a TCX link from Linux 6.6, else one line)" mode_tcx
+	expect_probes "steered after attach mode tcx" OK clientB
 	in_ns srvB $TCSTEER route show -s 2>&1 | comment
 	step "$ORDER: tcsteer detach dev eth0" in_ns srvB $TCSTEER detach dev eth0
 	expect_probes "after detach" FAIL clientB
