@@ -221,6 +221,47 @@ static bool has_learn_routes(const struct steer_table *t)
 	return !learn_route_ifindexes(t, ifs, LEARN_IFS_MAX, &n, &nroutes, NULL) && nroutes;
 }
 
+/* --dry-run attach of a table with learn routes: its learners too. */
+static int dry_run_learners(const struct cmd *c, struct errmsg *err)
+{
+	char table[IF_NAMESIZE];
+	struct steer_table t;
+	struct hook_scan hs;
+	struct tc_conn *conn;
+	struct state *s;
+	struct wanted w;
+	struct cmd a;
+	size_t i;
+	int r;
+
+	if (c->object || session_open(STATE_READ, &conn, &s, NULL))
+		return 0;
+	snprintf(table, sizeof(table), "%s", c->table);
+	if (!table[0]) {
+		if (hook_scan(s, conn, c->ifindex, c->hook, &hs, NULL))
+			return 0;
+		r = default_table(s, c->dev, c->ifindex, &hs, table, NULL);
+		hook_scan_free(&hs);
+		if (r)
+			return 0;
+	}
+	if (table_open_pinned(s, table, &t, NULL))
+		return 0;
+	r = wanted_of(&t, NULL, &w, NULL);
+	table_close(&t);
+	if (r || !w.nroutes)
+		return 0;
+	for (i = 0; !r && i < w.n; i++) {
+		r = learner_cmd(table, w.ifindex[i], &a, err);
+		if (!r) {
+			printf("# and, for the learn routes of table %s, the learner on %s "
+			       "ingress:\n", table, a.dev);
+			r = run_attach(&a, err);
+		}
+	}
+	return r;
+}
+
 int learn_after_attach(const struct cmd *c, struct errmsg *err)
 {
 	struct steer_table t;
@@ -230,8 +271,10 @@ int learn_after_attach(const struct cmd *c, struct errmsg *err)
 	int r;
 
 	/* The learner itself, attached by hand, changes nothing else. */
-	if (g_opts.dry_run || (c->program && !strcmp(c->program, STEER_PROG_LEARN)))
+	if (c->program && !strcmp(c->program, STEER_PROG_LEARN))
 		return 0;
+	if (g_opts.dry_run)
+		return dry_run_learners(c, err);
 	r = session_open(STATE_WRITE, &conn, &s, err);
 	if (r || steering_table_of(s, conn, c->ifindex, c->hook, &t, &id))
 		return r;

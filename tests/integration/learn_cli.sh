@@ -173,6 +173,9 @@ check "detach of the learner by hand" ts detach dev "$DEV" ingress
 check "gone" no_learner "$DEV"
 check "route add puts it back" ts route add "$VIP/32" learn dev "$DEV"
 check "back" has_learner "$DEV"
+out=$(ts --dry-run attach dev "$GW") || fail "dry run of attach failed"
+check "--dry-run attach shows the learners it would attach too" \
+	grep -q "^# and, for the learn routes of table $GW, the learner on $DEV ingress:" <<<"$out"
 
 echo "# no pins that outlive the process"
 oneshot() {
