@@ -334,6 +334,87 @@ void learn_sync_all(void)
 	free(names);
 }
 
+/* The learners of this namespace whose table is not pinned here any more
+ * (gc removed it with its device): every learner, less those of a table. */
+static int orphans(struct state *s, void (*fn)(const char *, const char *, void *),
+		   void *data)
+{
+	struct learn_hook all[LEARN_IFS_MAX], mine[LEARN_IFS_MAX];
+	char (*names)[IF_NAMESIZE] = NULL;
+	bool owned[LEARN_IFS_MAX] = { false };
+	size_t n = 0, nall, nmine, i, j, k;
+	struct steer_table t;
+	int gone = 0;
+
+	learn_all_learners(s, all, LEARN_IFS_MAX, &nall);
+	table_list_pinned(s, &names, &n, NULL);
+	for (i = 0; i < n; i++) {
+		if (table_open_pinned(s, names[i], &t, NULL))
+			continue;
+		learn_table_users(s, &t, true, mine, LEARN_IFS_MAX, &nmine);
+		for (j = 0; j < nmine; j++)
+			for (k = 0; k < nall; k++)
+				owned[k] |= all[k].ifindex == mine[j].ifindex &&
+					    all[k].hook == mine[j].hook;
+		table_close(&t);
+	}
+	free(names);
+	for (k = 0; k < nall; k++) {
+		char dev[IF_NAMESIZE];
+
+		if (owned[k])
+			continue;
+		dev_of((uint32_t)all[k].ifindex, dev);
+		if (detach_learner(&all[k], NULL) == 0) {
+			gone++;
+			if (fn)
+				fn(dev, "", data);
+		}
+	}
+	return gone;
+}
+
+int learn_gc(void (*fn)(const char *dev, const char *table, void *data), void *data)
+{
+	char (*names)[IF_NAMESIZE] = NULL;
+	struct learn_hook before[LEARN_IFS_MAX], after[LEARN_IFS_MAX];
+	struct steer_table t;
+	struct tc_conn *conn;
+	struct state *s;
+	size_t n = 0, i, j, k, nb, na;
+	int gone = 0;
+
+	if (session_open(STATE_WRITE, &conn, &s, NULL) ||
+	    table_list_pinned(s, &names, &n, NULL))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (table_open_pinned(s, names[i], &t, NULL))
+			continue;
+		if (t.format == STEER_FORMAT_VERSION && t.tail >= 0) {
+			learn_table_users(s, &t, true, before, LEARN_IFS_MAX, &nb);
+			learn_sync(s, conn, &t, NULL, 0, LEARN_SYNC_PRUNE, NULL);
+			learn_table_users(s, &t, true, after, LEARN_IFS_MAX, &na);
+			for (j = 0; j < nb; j++) {
+				char dev[IF_NAMESIZE];
+				bool kept = false;
+
+				for (k = 0; k < na; k++)
+					kept |= after[k].ifindex == before[j].ifindex &&
+						after[k].hook == before[j].hook;
+				if (kept)
+					continue;
+				gone++;
+				dev_of((uint32_t)before[j].ifindex, dev);
+				if (fn)
+					fn(dev, t.name, data);
+			}
+		}
+		table_close(&t);
+	}
+	free(names);
+	return gone + orphans(s, fn, data);
+}
+
 int learn_dry_run(const struct cmd *c, struct errmsg *err)
 {
 	char table[IF_NAMESIZE + 8], prefix[64];

@@ -48,6 +48,12 @@ int learn_detach(const struct cmd *c, struct errmsg *err);
  * line with its routes again. Best effort. */
 void learn_sync_all(void);
 
+/* gc in this namespace: learners whose table is gone, or that no learn
+ * route needs, or whose table no steering program uses any more, are
+ * detached; each one is told to fn (device name, table name). Returns how
+ * many. */
+int learn_gc(void (*fn)(const char *dev, const char *table, void *data), void *data);
+
 /* --dry-run of `route add ... learn`: the attachments it would make. */
 int learn_dry_run(const struct cmd *c, struct errmsg *err);
 

@@ -407,25 +407,33 @@ static uint32_t map_id_of(int fd)
 	return fd >= 0 && !bpf_sys_map_get_info(fd, &info, NULL) ? info.id : 0;
 }
 
+static bool is_learner(int prog_fd);
+
 bool learn_is_learner_of(int prog_fd, const struct steer_table *t)
 {
-	struct bpf_prog_info info;
 	uint32_t v4 = map_id_of(t->v4);
 
-	return v4 && !bpf_sys_prog_get_info(prog_fd, &info, NULL) &&
-	       !strcmp(info.name, STEER_PROG_LEARN) && prog_uses_map(prog_fd, v4);
+	return v4 && is_learner(prog_fd) && prog_uses_map(prog_fd, v4);
 }
 
-int learn_table_users(struct state *s, const struct steer_table *t, bool learners,
-		      struct learn_hook *out, size_t max, size_t *n)
+static bool is_learner(int prog_fd)
 {
-	uint32_t v4 = map_id_of(t->v4);
+	struct bpf_prog_info info;
+
+	return !bpf_sys_prog_get_info(prog_fd, &info, NULL) &&
+	       !strcmp(info.name, STEER_PROG_LEARN);
+}
+
+/* The records of this namespace whose program pick(fd, arg) takes. */
+static void scan_records(struct state *s, bool (*pick)(int fd, const void *arg),
+			 const void *arg, struct learn_hook *out, size_t max, size_t *n)
+{
 	struct dirent *de;
 	DIR *d;
 	int h;
 
 	*n = 0;
-	d = s->root.found && s->dir[0] && v4 ? opendir(s->dir) : NULL;
+	d = s->root.found && s->dir[0] ? opendir(s->dir) : NULL;
 	while (d && (de = readdir(d))) {
 		int ifindex, fd;
 		char end;
@@ -436,8 +444,7 @@ int learn_table_users(struct state *s, const struct steer_table *t, bool learner
 			fd = record_open(s, ifindex, (enum hook)h, NULL);
 			if (fd < 0)
 				continue;
-			if (prog_uses_map(fd, v4) && learn_is_learner_of(fd, t) == learners &&
-			    *n < max) {
+			if (pick(fd, arg) && *n < max) {
 				out[*n].ifindex = ifindex;
 				out[*n].hook = (enum hook)h;
 				(*n)++;
@@ -447,6 +454,40 @@ int learn_table_users(struct state *s, const struct steer_table *t, bool learner
 	}
 	if (d)
 		closedir(d);
+}
+
+struct users_of {
+	uint32_t v4;
+	bool learners;
+};
+
+static bool pick_user(int fd, const void *arg)
+{
+	const struct users_of *u = arg;
+
+	return prog_uses_map(fd, u->v4) && is_learner(fd) == u->learners;
+}
+
+static bool pick_learner(int fd, const void *arg)
+{
+	(void)arg;
+	return is_learner(fd);
+}
+
+int learn_table_users(struct state *s, const struct steer_table *t, bool learners,
+		      struct learn_hook *out, size_t max, size_t *n)
+{
+	struct users_of u = { map_id_of(t->v4), learners };
+
+	*n = 0;
+	if (u.v4)
+		scan_records(s, pick_user, &u, out, max, n);
+	return 0;
+}
+
+int learn_all_learners(struct state *s, struct learn_hook *out, size_t max, size_t *n)
+{
+	scan_records(s, pick_learner, NULL, out, max, n);
 	return 0;
 }
 

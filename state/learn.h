@@ -73,6 +73,10 @@ struct learn_hook {
 int learn_table_users(struct state *s, const struct steer_table *t, bool learners,
 		      struct learn_hook *out, size_t max, size_t *n);
 
+/* Every hook of this namespace whose recorded program is a learner, of
+ * whichever table. */
+int learn_all_learners(struct state *s, struct learn_hook *out, size_t max, size_t *n);
+
 /* The pinned table whose routes program prog_fd uses: 0 and *t open, or
  * -ENOENT. */
 int learn_table_of_prog(struct state *s, int prog_fd, struct steer_table *t);

@@ -14,6 +14,7 @@
 # - apply takes learn lines, is a no-op the second time, and a failing line
 #   rolls the learners and the flow table back;
 # - strict rp_filter on a learn interface is warned about;
+# - gc detaches the learners of a table that went with its device;
 # - without pins that outlive the process, learn routes are refused.
 . "$(dirname "$0")/../lib.sh"
 need_root
@@ -176,6 +177,21 @@ check "back" has_learner "$DEV"
 out=$(ts --dry-run attach dev "$GW") || fail "dry run of attach failed"
 check "--dry-run attach shows the learners it would attach too" \
 	grep -q "^# and, for the learn routes of table $GW, the learner on $DEV ingress:" <<<"$out"
+
+echo "# gc: the learners of a table that is gone"
+X="${T_ID}x"
+ip -n "$H" link add "$X" type veth peer name "${T_ID}y"
+ip -n "$H" link set "${T_ID}y" up
+ip -n "$H" link set "$X" up
+check "attach dev $X" ts attach dev "$X"
+check "a learn route of table $X on $DEV2" ts route add 10.99.3.0/24 learn dev "$DEV2" table "$X"
+check "a learner on $DEV2" has_learner "$DEV2"
+ip -n "$H" link del "$X"
+out=$(ts gc)
+echo "$out"
+check "gc removed the learner of the gone table" grep -q "^removed learner $DEV2 ingress" <<<"$out"
+check "no learner on $DEV2" no_learner "$DEV2"
+check "the other table's learner stays" has_learner "$DEV"
 
 echo "# no pins that outlive the process"
 oneshot() {
