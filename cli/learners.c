@@ -137,14 +137,22 @@ static int learner_cmd(const char *table, uint32_t ifindex, struct cmd *c,
 	return 0;
 }
 
+/* The table's learner on the interface; a gone interface (a learn route
+ * that still names it) is only warned about: the table's other routes
+ * must not fail for it. */
 static int attach_learner(struct state *s, struct tc_conn *conn, const struct steer_table *t,
 			  uint32_t ifindex, enum attach_mode mode, struct errmsg *err)
 {
 	struct cmd c;
-	int r = learner_cmd(t->name, ifindex, &c, err);
 
+	if (learner_cmd(t->name, ifindex, &c, NULL)) {
+		fprintf(stderr, "tcsteer: warning: the learn interface if%u of table %s is "
+			"gone: add the routes that name it again with the interface as it "
+			"is now\n", ifindex, t->name);
+		return 0;
+	}
 	c.mode = mode;
-	return r ?: hook_free_for(s, conn, t, c.ifindex, c.dev, err) ?: run_attach(&c, err);
+	return hook_free_for(s, conn, t, c.ifindex, c.dev, err) ?: run_attach(&c, err);
 }
 
 static int detach_learner(const struct learn_hook *h, struct errmsg *err)

@@ -435,10 +435,13 @@ static void scan_records(struct state *s, bool (*pick)(int fd, const void *arg),
 	*n = 0;
 	d = s->root.found && s->dir[0] ? opendir(s->dir) : NULL;
 	while (d && (de = readdir(d))) {
+		char end, name[IF_NAMESIZE];
 		int ifindex, fd;
-		char end;
 
-		if (sscanf(de->d_name, "if%d%c", &ifindex, &end) != 1 || ifindex <= 0)
+		/* A gone device took its programs along; its records are
+		 * gc's. */
+		if (sscanf(de->d_name, "if%d%c", &ifindex, &end) != 1 || ifindex <= 0 ||
+		    !if_indextoname((unsigned int)ifindex, name))
 			continue;
 		for (h = HOOK_EGRESS; h <= HOOK_INGRESS; h++) {
 			fd = record_open(s, ifindex, (enum hook)h, NULL);

@@ -65,7 +65,8 @@ bool learn_is_learner_of(int prog_fd, const struct steer_table *t);
 
 /* The hooks of this namespace whose recorded program uses table t (by its
  * routes map): its learners (learners true) or the other programs, its
- * steering programs (false). At most max. */
+ * steering programs (false). At most max; devices that are gone are left
+ * out (their records are gc's). */
 struct learn_hook {
 	int ifindex;
 	enum hook hook;

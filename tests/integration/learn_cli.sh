@@ -193,6 +193,20 @@ check "gc removed the learner of the gone table" grep -q "^removed learner $DEV2
 check "no learner on $DEV2" no_learner "$DEV2"
 check "the other table's learner stays" has_learner "$DEV"
 
+echo "# a learn interface that goes"
+Z="${T_ID}z"
+ip -n "$H" link add "$Z" type veth peer name "${T_ID}w"
+ip -n "$H" link set "${T_ID}w" up
+ip -n "$H" link set "$Z" up
+check "a learn route on $Z" ts route add 10.99.4.0/24 learn dev "$Z" table "$GW"
+zi=$(ip -n "$H" -j link show dev "$Z" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["ifindex"])')
+ip -n "$H" link del "$Z"
+out=$(ts route add "$VIP/32" learn dev "$DEV" table "$GW" 2>&1) || fail "route add with a gone learn interface in the table failed: $out"
+check "the table's other routes are not held up, with a warning" \
+	grep -q "warning: the learn interface if$zi of table $GW is gone" <<<"$out"
+check "route show marks it gone" bash -c "$(declare -f ts in_ns); H=$H TCSTEER=$TCSTEER; ts route show table $GW 2>/dev/null | grep -q '^10.99.4.0/24 learn dev if$zi (gone)$'"
+check "route del of it" ts route del 10.99.4.0/24 table "$GW"
+
 echo "# no pins that outlive the process"
 oneshot() {
 	unshare --mount --propagation private --pid --fork --mount-proc bash -c '
