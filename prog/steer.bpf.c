@@ -193,10 +193,11 @@ int steer(struct __sk_buff *skb)
 				  sizeof(route->nh), 0);
 }
 
-/* Return-path learning (steer_learn.h), after steer: an object's first
- * program is the one tcsteer attaches by default.
+/* Return-path learning (steer_learn.h), after steer (an object's first
+ * program is the one tcsteer attaches by default), in sections of their
+ * own: tools that take "section tc" (tc, the benchmarks' floor) get steer.
  * The learner, on the ingress hook of the interfaces learn routes name. */
-SEC("tc")
+SEC("tc/learn")
 int steer_learn(struct __sk_buff *skb)
 {
 	return steer_learn_packet(skb);
@@ -204,7 +205,7 @@ int steer_learn(struct __sk_buff *skb)
 
 /* The lookup for packets of learn routes, reached from steer through
  * steer_tail. */
-SEC("tc")
+SEC("tc/reply")
 int steer_reply(struct __sk_buff *skb)
 {
 	return steer_reply_packet(skb);
