@@ -151,7 +151,7 @@ int run_flows(const struct cmd *c, struct errmsg *err)
 	if (fd >= 0)
 		close(fd);
 	now = now_ns();
-	if (!r)
+	if (!r && n)
 		qsort(e, n, sizeof(*e), cmp_flow);
 	json_init(&j, stdout);
 	if (!r && g_opts.json) {

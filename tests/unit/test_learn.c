@@ -66,6 +66,8 @@ static struct {
 
 /* ---- setup ---------------------------------------------------------- */
 
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static int sh(const char *fmt, ...)
 {
 	char cmd[512];
