@@ -51,35 +51,36 @@ static int wanted_of(const struct steer_table *t, const struct steer_route *extr
 	return 0;
 }
 
-/* Does a steering program of tcsteer's (anything recorded on the table's
- * maps but a learner) use the table? */
-static bool table_in_use(struct state *s, const struct steer_table *t)
+static int records_error(int r, struct errmsg *err)
 {
-	struct learn_hook users[LEARN_IFS_MAX];
-	size_t n;
+	return errmsg_set(err, -r, "cannot read tcsteer's records in this network "
+			  "namespace: %s", strerror(-r));
+}
 
-	learn_table_users(s, t, false, users, LEARN_IFS_MAX, &n);
-	return n > 0;
+/* The hooks where a steering program of tcsteer's (anything recorded on
+ * the table's maps but a learner) uses the table. */
+static int table_users(struct state *s, const struct steer_table *t, struct learn_hook *users,
+		       size_t *n, struct errmsg *err)
+{
+	int r = learn_table_users(s, t, false, users, LEARN_IFS_MAX, n);
+
+	return r ? records_error(r, err) : 0;
 }
 
 /* The mode the table's steering program runs in (the first one found):
  * learners take it, so that where tcx programs would shadow a clsact
  * filter (Cilium's), the learners run among them too. */
-static enum attach_mode table_mode(struct state *s, struct tc_conn *conn,
-				   const struct steer_table *t)
+static int table_mode(struct state *s, struct tc_conn *conn, const struct learn_hook *user,
+		      enum attach_mode *mode, struct errmsg *err)
 {
-	struct learn_hook users[LEARN_IFS_MAX];
-	enum attach_mode mode = MODE_CLSACT;
 	struct hook_scan hs;
-	size_t n;
+	int r = hook_scan(s, conn, user->ifindex, user->hook, &hs, err);
 
-	learn_table_users(s, t, false, users, LEARN_IFS_MAX, &n);
-	if (n && !hook_scan(s, conn, users[0].ifindex, users[0].hook, &hs, NULL)) {
-		if (hs.cur_mode == MODE_TCX)
-			mode = MODE_TCX;
-		hook_scan_free(&hs);
-	}
-	return mode;
+	if (r)
+		return r;
+	*mode = hs.cur_mode == MODE_TCX ? MODE_TCX : MODE_CLSACT;
+	hook_scan_free(&hs);
+	return 0;
 }
 
 static void dev_of(uint32_t ifindex, char dev[IF_NAMESIZE])
@@ -168,28 +169,29 @@ int learn_sync(struct state *s, struct tc_conn *conn, struct steer_table *t,
 	       const struct steer_route *extra, uint32_t flows, enum learn_sync how,
 	       struct errmsg *err)
 {
-	struct learn_hook learners[LEARN_IFS_MAX];
+	struct learn_hook users[LEARN_IFS_MAX], learners[LEARN_IFS_MAX];
+	enum attach_mode mode = MODE_CLSACT;
+	size_t nusers, n, i;
 	struct wanted w;
-	bool in_use;
-	size_t n, i;
 	int r;
 
-	r = wanted_of(t, extra, &w, err);
+	r = wanted_of(t, extra, &w, err) ?: table_users(s, t, users, &nusers, err);
 	if (r)
 		return r;
-	in_use = table_in_use(s, t);
 	if (w.nroutes && how == LEARN_SYNC_ALL) {
-		enum attach_mode mode = in_use ? table_mode(s, conn, t) : MODE_CLSACT;
-
 		r = learn_enable(s, t, flows, false, err);
-		for (i = 0; !r && in_use && i < w.n; i++)
+		if (!r && nusers)
+			r = table_mode(s, conn, &users[0], &mode, err);
+		for (i = 0; !r && nusers && i < w.n; i++)
 			r = attach_learner(s, conn, t, w.ifindex[i], mode, err);
 		if (r)
 			return r;
 	}
-	learn_table_users(s, t, true, learners, LEARN_IFS_MAX, &n);
+	r = learn_table_users(s, t, true, learners, LEARN_IFS_MAX, &n);
+	if (r)
+		return records_error(r, err);
 	for (i = 0; i < n; i++)
-		if (!in_use || learners[i].hook != HOOK_INGRESS ||
+		if (!nusers || learners[i].hook != HOOK_INGRESS ||
 		    !is_wanted(&w, (uint32_t)learners[i].ifindex)) {
 			r = detach_learner(&learners[i], err);
 			if (r)
@@ -314,7 +316,7 @@ int learn_detach(const struct cmd *c, struct errmsg *err)
 	if (c->ifindex)
 		had = steering_table_of(s, conn, c->ifindex, c->hook, &t, &id) == 0;
 	r = run_detach(c, err);
-	if (!r && had && !table_in_use(s, &t))
+	if (!r && had)
 		r = learn_sync(s, conn, &t, NULL, 0, LEARN_SYNC_PRUNE, err);
 	if (had)
 		table_close(&t);
@@ -354,17 +356,26 @@ static int orphans(struct state *s, void (*fn)(const char *, const char *, void 
 	struct steer_table t;
 	int gone = 0;
 
-	learn_all_learners(s, all, LEARN_IFS_MAX, &nall);
-	table_list_pinned(s, &names, &n, NULL);
+	/* Anything that cannot be read leaves every learner alone: one of
+	 * them might be the learner of a table that was not read. */
+	if (learn_all_learners(s, all, LEARN_IFS_MAX, &nall) ||
+	    table_list_pinned(s, &names, &n, NULL))
+		return 0;
 	for (i = 0; i < n; i++) {
-		if (table_open_pinned(s, names[i], &t, NULL))
-			continue;
-		learn_table_users(s, &t, true, mine, LEARN_IFS_MAX, &nmine);
+		int r = table_open_pinned(s, names[i], &t, NULL);
+
+		if (r == 0) {
+			r = learn_table_users(s, &t, true, mine, LEARN_IFS_MAX, &nmine);
+			table_close(&t);
+		}
+		if (r) {
+			free(names);
+			return 0;
+		}
 		for (j = 0; j < nmine; j++)
 			for (k = 0; k < nall; k++)
 				owned[k] |= all[k].ifindex == mine[j].ifindex &&
 					    all[k].hook == mine[j].hook;
-		table_close(&t);
 	}
 	free(names);
 	for (k = 0; k < nall; k++) {
@@ -398,10 +409,14 @@ int learn_gc(void (*fn)(const char *dev, const char *table, void *data), void *d
 	for (i = 0; i < n; i++) {
 		if (table_open_pinned(s, names[i], &t, NULL))
 			continue;
-		if (t.format == STEER_FORMAT_VERSION && t.tail >= 0) {
-			learn_table_users(s, &t, true, before, LEARN_IFS_MAX, &nb);
+		if (t.format == STEER_FORMAT_VERSION && t.tail >= 0 &&
+		    !learn_table_users(s, &t, true, before, LEARN_IFS_MAX, &nb)) {
 			learn_sync(s, conn, &t, NULL, 0, LEARN_SYNC_PRUNE, NULL);
-			learn_table_users(s, &t, true, after, LEARN_IFS_MAX, &na);
+			if (learn_table_users(s, &t, true, after, LEARN_IFS_MAX, &na)) {
+				/* Not known: report none as gone. */
+				memcpy(after, before, nb * sizeof(*before));
+				na = nb;
+			}
 			for (j = 0; j < nb; j++) {
 				char dev[IF_NAMESIZE];
 				bool kept = false;

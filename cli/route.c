@@ -116,6 +116,21 @@ static void make_next_hop_managed(struct tc_conn *conn, const struct cmd *c, int
 		"packets to an unresolved next hop can be lost\n", e.text);
 }
 
+/* After a route command: what no learn route needs any more goes (after a
+ * failure too: what the command made for nothing). The route change is
+ * done by then, so a failure here is a warning: the next route command or
+ * attach of the table finishes it. */
+static void prune_learners(struct state *s, struct tc_conn *conn, struct steer_table *t,
+			   int failed)
+{
+	struct errmsg e = { 0 };
+
+	if (learn_sync(s, conn, t, NULL, 0, LEARN_SYNC_PRUNE, &e) && !failed)
+		fprintf(stderr, "tcsteer: warning: the route is changed, but what the learn "
+			"routes of table %s no longer need is not all removed (%s); the next "
+			"route command or attach of the table retries\n", t->name, e.text);
+}
+
 int run_route_add(const struct cmd *c, struct errmsg *err)
 {
 	struct steer_route old, r;
@@ -150,13 +165,8 @@ int run_route_add(const struct cmd *c, struct errmsg *err)
 		      learn_sync(s, conn, &t, &r, c->flows, LEARN_SYNC_ALL, err);
 	if (!ret && memcmp(&old, &r, sizeof(r)))
 		ret = table_put(&t, &c->prefix, &r, err);
-	if ((c->learn || (old.flags & STEER_ROUTE_LEARN)) && t.tail >= 0) {
-		/* Also after a failure: what was made for nothing goes. */
-		int synced = learn_sync(s, conn, &t, NULL, 0, LEARN_SYNC_PRUNE,
-					ret ? NULL : err);
-
-		ret = ret ? ret : synced;
-	}
+	if ((c->learn || (old.flags & STEER_ROUTE_LEARN)) && t.tail >= 0)
+		prune_learners(s, conn, &t, ret);
 	table_close(&t);
 	if (ret)
 		return ret;
@@ -169,6 +179,7 @@ int run_route_add(const struct cmd *c, struct errmsg *err)
 int run_route_del(const struct cmd *c, struct errmsg *err)
 {
 	struct steer_route old;
+	int got;
 	struct steer_table t;
 	struct tc_conn *conn;
 	struct state *s;
@@ -180,7 +191,7 @@ int run_route_del(const struct cmd *c, struct errmsg *err)
 	if (ret)
 		return ret;
 	memset(&old, 0, sizeof(old));
-	table_get(&t, &c->prefix, &old);
+	got = table_get(&t, &c->prefix, &old);
 	ret = table_del(&t, &c->prefix, err);
 	if (ret == -ENOENT) {
 		format_ipaddr(&c->prefix, text, sizeof(text));
@@ -189,8 +200,9 @@ int run_route_del(const struct cmd *c, struct errmsg *err)
 	}
 	/* Learners no learn route needs any more go, and with the last one
 	 * the flow table. */
-	if (!ret && (old.flags & STEER_ROUTE_LEARN))
-		ret = learn_sync(s, conn, &t, NULL, 0, LEARN_SYNC_PRUNE, err);
+	if (!ret && ((old.flags & STEER_ROUTE_LEARN) || (got && got != -ENOENT)) &&
+	    t.tail >= 0)
+		prune_learners(s, conn, &t, ret);
 	table_close(&t);
 	return ret;
 }

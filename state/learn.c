@@ -20,14 +20,25 @@
 
 static const uint32_t zero;
 
-/* The id a one-slot map of maps or programs holds, 0 if the slot is empty. */
+/* The id a one-slot map of maps or programs holds in *id (0: empty, or no
+ * such map); -errno if it cannot be read. */
+static int read_slot(int fd, uint32_t *id)
+{
+	int r;
+
+	*id = 0;
+	if (fd < 0)
+		return 0;
+	r = bpf_sys_map_lookup(fd, &zero, id, 0, NULL);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* The same, an unreadable slot taken as empty (for what only reports). */
 static uint32_t slot_id(int fd)
 {
-	uint32_t id = 0;
+	uint32_t id;
 
-	if (fd < 0 || bpf_sys_map_lookup(fd, &zero, &id, 0, NULL))
-		return 0;
-	return id;
+	return read_slot(fd, &id) ? 0 : id;
 }
 
 static int lru_pin_path(struct state *s, const struct steer_table *t, char *out, size_t len)
@@ -219,8 +230,13 @@ static int ensure_lru(struct state *s, struct steer_table *t, uint32_t size,
 		      struct errmsg *err)
 {
 	struct learn_info li;
+	uint32_t id;
 	int old = -1, fd, r;
 
+	r = read_slot(t->flows, &id);
+	if (r)
+		return errmsg_set(err, -r, "cannot read the flow table's slot of %s: %s",
+				  t->name, strerror(-r));
 	learn_info(s, t, &li);
 	if (li.lru_id && (!size || size == li.size))
 		return 0;
@@ -285,26 +301,30 @@ int learn_enable(struct state *s, struct steer_table *t, uint32_t size, bool rel
 	       ensure_lru(s, t, size, err) ?: ensure_reply(s, t, reload, err);
 }
 
+/* Empty a one-slot map; true in *was if it held something. */
+static int empty_slot(int fd, const char *what, bool *was, struct errmsg *err)
+{
+	uint32_t id;
+	int r = read_slot(fd, &id);
+
+	if (!r && id)
+		r = bpf_sys_map_delete(fd, &zero, NULL);
+	if (r && r != -ENOENT)
+		return errmsg_set(err, -r, "cannot remove %s: %s", what, strerror(-r));
+	*was |= id != 0;
+	return 0;
+}
+
 int learn_disable(struct state *s, struct steer_table *t, struct errmsg *err)
 {
 	char path[STATE_PATH_MAX];
 	bool was = false;
 	int r;
 
-	if (t->tail >= 0 && slot_id(t->tail)) {
-		r = bpf_sys_map_delete(t->tail, &zero, NULL);
-		if (r && r != -ENOENT)
-			return errmsg_set(err, -r, "cannot remove the lookup of learn routes: %s",
-					  strerror(-r));
-		was = true;
-	}
-	if (t->flows >= 0 && slot_id(t->flows)) {
-		r = bpf_sys_map_delete(t->flows, &zero, NULL);
-		if (r && r != -ENOENT)
-			return errmsg_set(err, -r, "cannot remove the flow table: %s",
-					  strerror(-r));
-		was = true;
-	}
+	r = empty_slot(t->tail, "the lookup of learn routes", &was, err) ?:
+	    empty_slot(t->flows, "the flow table", &was, err);
+	if (r)
+		return r;
 	if (!lru_pin_path(s, t, path, sizeof(path)))
 		unlink(path);
 	if (was)
@@ -387,17 +407,23 @@ int learn_list_flows(int fd, struct flow_entry **out, size_t *n, struct errmsg *
 
 #define MAX_PROG_MAPS 64
 
-/* Does program prog_fd use the map of id map_id? */
-static bool prog_uses_map(int prog_fd, uint32_t map_id)
+/* Does program prog_fd use the map of id map_id? 1, 0, or -errno. */
+static int uses_map(int prog_fd, uint32_t map_id)
 {
 	uint32_t ids[MAX_PROG_MAPS], n = MAX_PROG_MAPS, i;
+	int r = bpf_sys_prog_get_map_ids(prog_fd, ids, &n, NULL);
 
-	if (bpf_sys_prog_get_map_ids(prog_fd, ids, &n, NULL))
-		return false;
+	if (r)
+		return r;
 	for (i = 0; i < n && i < MAX_PROG_MAPS; i++)
 		if (ids[i] == map_id)
-			return true;
-	return false;
+			return 1;
+	return 0;
+}
+
+static bool prog_uses_map(int prog_fd, uint32_t map_id)
+{
+	return uses_map(prog_fd, map_id) > 0;
 }
 
 static uint32_t map_id_of(int fd)
@@ -416,25 +442,33 @@ bool learn_is_learner_of(int prog_fd, const struct steer_table *t)
 	return v4 && is_learner(prog_fd) && prog_uses_map(prog_fd, v4);
 }
 
-static bool is_learner(int prog_fd)
+/* 1 if prog_fd is a learner, 0 if not, -errno if it cannot be told. */
+static int learner_or_not(int prog_fd)
 {
 	struct bpf_prog_info info;
+	int r = bpf_sys_prog_get_info(prog_fd, &info, NULL);
 
-	return !bpf_sys_prog_get_info(prog_fd, &info, NULL) &&
-	       !strcmp(info.name, STEER_PROG_LEARN);
+	return r ? r : !strcmp(info.name, STEER_PROG_LEARN);
 }
 
-/* The records of this namespace whose program pick(fd, arg) takes. */
-static void scan_records(struct state *s, bool (*pick)(int fd, const void *arg),
-			 const void *arg, struct learn_hook *out, size_t max, size_t *n)
+static bool is_learner(int prog_fd)
+{
+	return learner_or_not(prog_fd) > 0;
+}
+
+/* The records of this namespace whose program pick(fd, arg) takes (1); 0
+ * or -errno if one could not be read (a record that cannot be told must
+ * not read as "none": learners would be removed for nothing). */
+static int scan_records(struct state *s, int (*pick)(int fd, const void *arg),
+			const void *arg, struct learn_hook *out, size_t max, size_t *n)
 {
 	struct dirent *de;
 	DIR *d;
-	int h;
+	int h, r = 0;
 
 	*n = 0;
 	d = s->root.found && s->dir[0] ? opendir(s->dir) : NULL;
-	while (d && (de = readdir(d))) {
+	while (!r && d && (de = readdir(d))) {
 		char end, name[IF_NAMESIZE];
 		int ifindex, fd;
 
@@ -443,20 +477,24 @@ static void scan_records(struct state *s, bool (*pick)(int fd, const void *arg),
 		if (sscanf(de->d_name, "if%d%c", &ifindex, &end) != 1 || ifindex <= 0 ||
 		    !if_indextoname((unsigned int)ifindex, name))
 			continue;
-		for (h = HOOK_EGRESS; h <= HOOK_INGRESS; h++) {
+		for (h = HOOK_EGRESS; !r && h <= HOOK_INGRESS; h++) {
 			fd = record_open(s, ifindex, (enum hook)h, NULL);
-			if (fd < 0)
+			if (fd == -ENOENT)
 				continue;
-			if (pick(fd, arg) && *n < max) {
+			r = fd < 0 ? fd : pick(fd, arg);
+			if (r == 1 && *n < max) {
 				out[*n].ifindex = ifindex;
 				out[*n].hook = (enum hook)h;
 				(*n)++;
 			}
-			close(fd);
+			r = r < 0 ? r : 0;
+			if (fd >= 0)
+				close(fd);
 		}
 	}
 	if (d)
 		closedir(d);
+	return r;
 }
 
 struct users_of {
@@ -464,17 +502,21 @@ struct users_of {
 	bool learners;
 };
 
-static bool pick_user(int fd, const void *arg)
+static int pick_user(int fd, const void *arg)
 {
 	const struct users_of *u = arg;
+	int uses = uses_map(fd, u->v4), learner;
 
-	return prog_uses_map(fd, u->v4) && is_learner(fd) == u->learners;
+	if (uses <= 0)
+		return uses;
+	learner = learner_or_not(fd);
+	return learner < 0 ? learner : learner == u->learners;
 }
 
-static bool pick_learner(int fd, const void *arg)
+static int pick_learner(int fd, const void *arg)
 {
 	(void)arg;
-	return is_learner(fd);
+	return learner_or_not(fd);
 }
 
 int learn_table_users(struct state *s, const struct steer_table *t, bool learners,
@@ -483,15 +525,14 @@ int learn_table_users(struct state *s, const struct steer_table *t, bool learner
 	struct users_of u = { map_id_of(t->v4), learners };
 
 	*n = 0;
-	if (u.v4)
-		scan_records(s, pick_user, &u, out, max, n);
-	return 0;
+	if (!u.v4)
+		return -EIO;
+	return scan_records(s, pick_user, &u, out, max, n);
 }
 
 int learn_all_learners(struct state *s, struct learn_hook *out, size_t max, size_t *n)
 {
-	scan_records(s, pick_learner, NULL, out, max, n);
-	return 0;
+	return scan_records(s, pick_learner, NULL, out, max, n);
 }
 
 int learn_table_of_prog(struct state *s, int prog_fd, struct steer_table *t)

@@ -66,7 +66,7 @@ bool learn_is_learner_of(int prog_fd, const struct steer_table *t);
 /* The hooks of this namespace whose recorded program uses table t (by its
  * routes map): its learners (learners true) or the other programs, its
  * steering programs (false). At most max; devices that are gone are left
- * out (their records are gc's). */
+ * out (their records are gc's). -errno if a record could not be read. */
 struct learn_hook {
 	int ifindex;
 	enum hook hook;

@@ -86,15 +86,16 @@ void table_close(struct steer_table *t)
 
 /* Which steering map fd is, by name and sizes: 0 and its slot in t, 1 for a
  * map that is none of them, -EPROTO for a steering map of a format this
- * tcsteer does not know. */
+ * tcsteer does not know, another -errno if it cannot be asked. */
 static int classify_map(struct steer_table *t, int fd)
 {
 	struct bpf_map_info info;
 	uint32_t key, now, v1, format;
-	int *slot;
+	int *slot, r;
 
-	if (bpf_sys_map_get_info(fd, &info, NULL))
-		return 1;
+	r = bpf_sys_map_get_info(fd, &info, NULL);
+	if (r)
+		return r;
 	if (!strcmp(info.name, STEER_MAP_TAIL) || !strcmp(info.name, STEER_MAP_FLOWS)) {
 		bool tail = !strcmp(info.name, STEER_MAP_TAIL);
 
@@ -158,16 +159,28 @@ static int open_pin(const char *dir, const char *name, int *fd)
 }
 
 /* The learn maps, if the table has them (one made before learn routes
- * has not, nor one of tcsteer 0.1). */
-static void open_learn_pins(const char *dir, struct steer_table *t)
+ * has not, nor one of tcsteer 0.1); an error is one: a table read without
+ * them would look like one without learn routes. */
+static int open_learn_pins(const char *dir, struct steer_table *t, struct errmsg *err)
 {
 	static const char *const maps[] = { STEER_MAP_TAIL, STEER_MAP_FLOWS };
 	unsigned int i;
-	int fd;
+	int fd, r;
 
-	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
-		if (open_pin(dir, maps[i], &fd) >= 0 && classify_map(t, fd))
-			close(fd);
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		r = open_pin(dir, maps[i], &fd);
+		if (r == -ENOENT)
+			continue;
+		if (r >= 0) {
+			r = classify_map(t, fd);
+			if (r)
+				close(fd);
+		}
+		if (r < 0)
+			return errmsg_set(err, -r, "cannot open %s/%s: %s", dir, maps[i],
+					  strerror(-r));
+	}
+	return 0;
 }
 
 int table_open_pinned(struct state *s, const char *name, struct steer_table *t,
@@ -194,13 +207,20 @@ int table_open_pinned(struct state *s, const char *name, struct steer_table *t,
 		if (r) {
 			close(fd);
 			table_close(t);
+			if (r < 0 && r != -EPROTO)
+				return errmsg_set(err, -r, "cannot read %s/%s: %s", dir, maps[i],
+						  strerror(-r));
 			return errmsg_set(err, EPROTO, "%s/%s is not a tcsteer %s map of a "
 					  "known format", dir, maps[i], maps[i]);
 		}
 	}
 	if (open_pin(dir, META_MAP_NAME, &t->meta) < 0)
 		t->meta = -1;
-	open_learn_pins(dir, t);
+	r = open_learn_pins(dir, t, err);
+	if (r) {
+		table_close(t);
+		return r;
+	}
 	t->pinned = true;
 	return complete(t, dir, err);
 }
