@@ -24,6 +24,7 @@ PACKAGES=(
 	libmnl-dev                      # the only runtime library besides libc
 	libcmocka-dev libelf-dev        # unit tests; libelf is the parser's oracle
 	iproute2 iputils-ping tcpdump strace socat netcat-openbsd util-linux
+	ethtool                         # MTU test: segmentation offloads off
 	bpftool                         # tests only: reads and fills maps as an oracle
 	libcap2-bin python3 python3-yaml
 	golang-go golang-github-vishvananda-netlink-dev # the Go reference
@@ -65,7 +66,7 @@ run_tests() {
 # the lab and the compose check add no code path and stay in the plain
 # pass. TCSTEER_NO_ASAN=1 skips this pass.
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
-SANITIZE_TESTS=${SANITIZE_TESTS:-'^(test_.*|fuzz_.*|attach|errors|route|batch|neigh_early|faults|privilege|limits|netns|lifecycle|races|upgrade|nopins|cli|tcx_cli|tcx_apply|tcx_state|tcx_shadow|tcx_faults|learn|learn_cli)$'}
+SANITIZE_TESTS=${SANITIZE_TESTS:-'^(test_.*|fuzz_.*|attach|errors|route|batch|neigh_early|faults|privilege|limits|netns|lifecycle|races|upgrade|nopins|cli|tcx_cli|tcx_apply|tcx_state|tcx_shadow|tcx_faults|mtu|vlan|nexthop|neigh_release|learn|learn_cli)$'}
 
 build_asan() {
 	CC=clang cmake -S . -B "$ASAN_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \

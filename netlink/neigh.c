@@ -296,6 +296,95 @@ int neigh_make_managed(struct tc_conn *c, int ifindex, int family,
 	return ret ?: neigh_undo_broadcast_trap(c, ifindex, family, addr, err);
 }
 
+struct nlmsghdr *neigh_build_unmanage(void *buf, uint32_t seq, int ifindex,
+				      int family, const void *addr,
+				      uint8_t ndm_flags)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = put_neigh_request(buf, RTM_NEWNEIGH,
+				NLM_F_REQUEST | NLM_F_ACK | NLM_F_REPLACE, seq,
+				ifindex, family, addr);
+	if (nlh) {
+		struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+
+		/* STALE: what a resolved entry decays to anyway; used, it
+		 * is confirmed again, unused, it is collected. */
+		ndm->ndm_state = NUD_STALE;
+		ndm->ndm_flags = ndm_flags;
+	}
+	return nlh;
+}
+
+struct nlmsghdr *neigh_build_del(void *buf, uint32_t seq, int ifindex,
+				 int family, const void *addr)
+{
+	return put_neigh_request(buf, RTM_DELNEIGH, NLM_F_REQUEST | NLM_F_ACK,
+				 seq, ifindex, family, addr);
+}
+
+/* A MAC the kernel learned and may keep: not NOARP (the early-boot entry
+ * with the broadcast MAC), not unresolved. */
+static bool resolved(const struct neigh_info *n)
+{
+	return n->lladdr_len &&
+	       (n->state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE));
+}
+
+int neigh_release_managed(struct tc_conn *c, int ifindex, int family,
+			  const void *addr, struct errmsg *err)
+{
+	char buf[NEIGH_MSG_MAX] __attribute__((aligned(4)));
+	struct neigh_info cur;
+	struct errmsg local;
+	struct nlmsghdr *nlh;
+	char what[80];
+	bool keep;
+	int ret;
+
+	ret = neigh_get(c, ifindex, family, addr, &cur, &local);
+	if (ret == -ENOENT)
+		return NEIGH_RELEASE_NOT_MANAGED;
+	if (ret < 0) {
+		if (err)
+			*err = local;
+		return ret;
+	}
+	if (!(cur.ext_flags & NTF_EXT_MANAGED))
+		return NEIGH_RELEASE_NOT_MANAGED;
+
+	keep = resolved(&cur);
+	if (keep)
+		nlh = neigh_build_unmanage(buf, tc_conn_next_seq(c), ifindex,
+					   family, addr, cur.flags &
+					   (NTF_ROUTER | NTF_EXT_LEARNED));
+	else
+		nlh = neigh_build_del(buf, tc_conn_next_seq(c), ifindex,
+				      family, addr);
+	describe(what, sizeof(what), keep ? "release" : "delete", family, addr,
+		 "");
+	ret = tc_conn_talk_ctx(c, nlh, NULL, NULL, ifindex, what, &local);
+	if (ret == -ENOENT) /* gone in the meantime */
+		return NEIGH_RELEASE_NOT_MANAGED;
+	if (ret < 0) {
+		if (err)
+			*err = local;
+		return ret;
+	}
+	return keep ? NEIGH_RELEASE_DYNAMIC : NEIGH_RELEASE_DELETED;
+}
+
+const char *neigh_release_str(int release)
+{
+	switch (release) {
+	case NEIGH_RELEASE_DYNAMIC:
+		return "made dynamic";
+	case NEIGH_RELEASE_DELETED:
+		return "deleted";
+	}
+	return "left alone (not managed)";
+}
+
 void neigh_state_str(char *out, size_t len, uint16_t state)
 {
 	static const struct {

@@ -35,6 +35,31 @@ struct neigh_info {
 int neigh_make_managed(struct tc_conn *c, int ifindex, int family,
 		       const void *addr, struct errmsg *err);
 
+/* What neigh_release_managed() did. */
+enum neigh_release {
+	NEIGH_RELEASE_NOT_MANAGED,      /* no managed entry (none, or someone
+					 * changed it since): left alone */
+	NEIGH_RELEASE_DYNAMIC,          /* a plain dynamic entry again:
+					 * STALE, its MAC kept, garbage
+					 * collected when unused */
+	NEIGH_RELEASE_DELETED,          /* never resolved (or NOARP): deleted */
+};
+
+/* Undo neigh_make_managed() for the entry of addr on ifindex, for `route
+ * del` when no route uses that next hop any more: the kernel stops
+ * resolving it by itself (a managed entry is probed every
+ * interval_probe_time_ms, 5 s by default, forever, answered or not). A
+ * resolved entry goes back to what the kernel would have made of it
+ * (RTM_NEWNEIGH REPLACE, NUD_STALE, no managed flag: its MAC and router and
+ * extern_learn flags stay); one without a usable MAC is deleted (the
+ * kernel makes a new one when something sends to it). Returns an enum
+ * neigh_release, or -errno. */
+int neigh_release_managed(struct tc_conn *c, int ifindex, int family,
+			  const void *addr, struct errmsg *err);
+
+/* "left alone (not managed)", "made dynamic", "deleted". */
+const char *neigh_release_str(int release);
+
 /* Read the entry for addr on ifindex. -ENOENT (with a message) if there
  * is none. */
 int neigh_get(struct tc_conn *c, int ifindex, int family, const void *addr,
@@ -52,6 +77,17 @@ struct nlmsghdr *neigh_build_managed(void *buf, uint32_t seq, int ifindex,
 /* RTM_GETNEIGH REQUEST|ACK for one entry (NDA_DST only, as the kernel's
  * strict check of a non-dump get wants). NULL for an unknown family. */
 struct nlmsghdr *neigh_build_get(void *buf, uint32_t seq, int ifindex,
+				 int family, const void *addr);
+/* RTM_NEWNEIGH REQUEST|ACK|REPLACE (never CREATE), ndm_state NUD_STALE,
+ * ndm_flags as given (NTF_ROUTER, NTF_EXT_LEARNED), NDA_DST only: no
+ * NDA_LLADDR, so the kernel keeps the MAC it has now, and no
+ * NDA_FLAGS_EXT, which clears NTF_EXT_MANAGED. NULL for an unknown
+ * family. */
+struct nlmsghdr *neigh_build_unmanage(void *buf, uint32_t seq, int ifindex,
+				      int family, const void *addr,
+				      uint8_t ndm_flags);
+/* RTM_DELNEIGH REQUEST|ACK for one entry. NULL for an unknown family. */
+struct nlmsghdr *neigh_build_del(void *buf, uint32_t seq, int ifindex,
 				 int family, const void *addr);
 /* Decode an RTM_NEWNEIGH of `len` readable bytes: 0, -ENOMSG if it is
  * another type, -EBADMSG if malformed. */

@@ -10,11 +10,11 @@
  *     the flow's way back (interface, source MAC, destination MAC). It
  *     never drops and never changes a packet; everything else passes
  *     after a few tests.
- *   - the lookup, steer_learned_packet(), in the steering program on the
- *     egress hook, for packets whose source matched a learn route: the
+ *   - the lookup, steer_reply, a program the steering program jumps to
+ *     (steer_tail) for packets whose source matched a learn route: the
  *     flow's entry, if it was learned on an interface the route names,
  *     gives the Ethernet addresses to write and the interface to redirect
- *     to.
+ *     to (after the MTU check steer_packet() makes for via routes).
  *
  * The flow key (struct steer_flow_key in steer_maps.h) is the 5-tuple as
  * seen from this host, and every request also teaches its address pair,
@@ -379,17 +379,17 @@ static __always_inline bool learn_way_named(const struct learn_ways *w, __u32 if
  * interface the route no longer names, or neighbour discovery. A packet
  * with ports is found by its flow only (a new flow from this host is not
  * a reply); one without (a later fragment, an ICMP error, another
- * protocol) by its address pair. *tagged: a tag in the data. */
+ * protocol) by its address pair. *tag: a tag in the data; p: the parse. */
 static __always_inline struct steer_flow *learn_lookup(struct __sk_buff *skb,
 						       const struct learn_ways *w,
-						       bool *tagged)
+						       struct steer_tag *tag,
+						       struct learn_pkt *p)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
 	struct steer_eth_hdr *eth = data;
 	void *l3 = eth + 1;
 	__u32 l3off = sizeof(*eth);
-	struct learn_pkt p = {};
 	struct steer_flow *f;
 	__be16 proto;
 	void *flows;
@@ -403,15 +403,16 @@ static __always_inline struct steer_flow *learn_lookup(struct __sk_buff *skb,
 
 		if ((void *)(vh + 1) > end)
 			return NULL;
+		tag->proto = proto;
+		tag->tci = bpf_ntohs(vh->tci);
 		proto = vh->encap_proto;
 		l3 = vh + 1;
 		l3off += sizeof(*vh);
-		*tagged = true;
 	}
-	if (!learn_parse_l3(skb, l3, end, proto, l3off, false, &p) ||
-	    learn_parse_l4(skb, &p, false) == LEARN_SKIP)
+	if (!learn_parse_l3(skb, l3, end, proto, l3off, false, p) ||
+	    learn_parse_l4(skb, p, false) == LEARN_SKIP)
 		return NULL;
-	f = bpf_map_lookup_elem(flows, &p.key);
+	f = bpf_map_lookup_elem(flows, &p->key);
 	if (!f || !learn_way_named(w, f->ifindex))
 		return NULL;
 	return f;
@@ -434,36 +435,57 @@ static __always_inline int steer_learn_route(struct __sk_buff *skb,
 	for (i = 0; i < STEER_LEARN_MAX; i++)
 		skb->cb[1 + i] = route->learn_ifindex[i];
 	bpf_tail_call(skb, &steer_tail, 0);
-	c = bpf_map_lookup_elem(&steer_stats, &slot);
+	c = counter(slot);
 	if (c)
 		c->passed += 1;
 	return STEER_PASS;
 }
 
+/* A packet of a learned flow too big for the flow's interface: the ICMP
+ * error a router there would send (steer_toobig.h). No router address is
+ * known, only its MAC: the error comes from the packet's own destination,
+ * which is what steer_toobig4() does for a route without an IPv4 next
+ * hop, and what an IPv6 "next hop" of that address makes it do. */
+static __always_inline int learn_toobig(struct __sk_buff *skb, const struct steer_flow *f,
+					const struct learn_pkt *p, __u32 mtu)
+{
+	struct steer_route r = { .ifindex = f->ifindex };
+
+	if (p->key.family == STEER_FLOW_V6) {
+		r.nh.nh_family = AF_INET6;
+		__builtin_memcpy(r.nh.ipv6_nh, p->key.remote, sizeof(r.nh.ipv6_nh));
+	}
+	return steer_toobig(skb, &r, mtu);
+}
+
 /* steer_reply's verdict: a flow never seen is counted as passed and left
  * to the main table, as is one whose way back is the interface it is
- * leaving by already; a learned one leaves by the interface its request
- * came in on, with the Ethernet addresses of that request swapped,
- * counted as steered. bpf_redirect(), not bpf_redirect_neigh(): the
- * router's MAC is all that is known, not its address. The VLAN tag of the
- * primary link goes, as for a via route. The MACs go in with
- * bpf_skb_store_bytes(), which makes them writable first where the skb is
- * a clone (a direct write would have the verifier do that in a prologue,
- * and the pop invalidates the packet pointers anyway). */
-static __always_inline int steer_reply_packet(struct __sk_buff *skb)
+ * leaving by already, or is gone; a learned one leaves by the interface
+ * its request came in on, with the Ethernet addresses of that request
+ * swapped, counted as steered, if it fits that interface's MTU (else the
+ * sender is told, as for a via route). bpf_redirect(), not
+ * bpf_redirect_neigh(): the router's MAC is all that is known, not its
+ * address. The VLAN tag of the primary link goes, as for a via route. The
+ * MACs go in with bpf_skb_store_bytes(), which makes them writable first
+ * where the skb is a clone (a direct write would have the verifier do that
+ * in a prologue, and the pop invalidates the packet pointers anyway). */
+static __always_inline int steer_reply_packet(struct __sk_buff *skb, const bool check_mtu)
 {
+	struct steer_tag tag = { 0 };
+	struct learn_pkt p = {};
 	struct learn_ways w;
 	struct steer_counter *c;
 	struct steer_flow *f;
-	bool tagged = false;
+	__u32 mtu = 0;
+	long ret;
 	int i;
 
 	w.slot = skb->cb[0];
 #pragma unroll
 	for (i = 0; i < STEER_LEARN_MAX; i++)
 		w.ifindex[i] = skb->cb[1 + i];
-	c = bpf_map_lookup_elem(&steer_stats, &w.slot);
-	f = learn_lookup(skb, &w, &tagged);
+	c = counter(w.slot);
+	f = learn_lookup(skb, &w, &tag, &p);
 	if (!f) {
 		if (c)
 			c->passed += 1;
@@ -471,8 +493,31 @@ static __always_inline int steer_reply_packet(struct __sk_buff *skb)
 	}
 	if (f->ifindex == skb->ifindex)
 		return STEER_PASS;
-	if ((tagged || skb->vlan_present) && bpf_skb_vlan_pop(skb))
-		return STEER_PASS;
+	if (tag.proto || skb->vlan_present) {
+		if (!tag.proto) {
+			tag.proto = (__be16)skb->vlan_proto;
+			tag.tci = (__u16)skb->vlan_tci;
+		}
+		if (bpf_skb_vlan_pop(skb))
+			return STEER_PASS;
+	}
+	if (check_mtu) {
+		ret = bpf_check_mtu(skb, f->ifindex, &mtu, 0, BPF_MTU_CHK_SEGS);
+		if (ret == -STEER_ENODEV) {
+			/* Its interface is gone: the main table may have a way. */
+			if (c)
+				c->passed += 1;
+			if (tag.proto)
+				bpf_skb_vlan_push(skb, tag.proto, tag.tci);
+			return STEER_PASS;
+		}
+		if (ret > 0) {
+			ret = learn_toobig(skb, f, &p, mtu);
+			if (c)
+				c->toobig += 1;
+			return (int)ret;
+		}
+	}
 	if (c) {
 		c->packets += 1;
 		c->bytes += skb->len;

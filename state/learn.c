@@ -15,6 +15,7 @@
 #include "embedded.h"
 #include "load.h"
 #include "object.h"
+#include "probe.h"
 #include "record.h"
 #include "strfmt.h"
 
@@ -113,6 +114,18 @@ int learn_check(struct state *s, const struct steer_table *t, struct errmsg *err
 	return 0;
 }
 
+/* steer_reply, or its variant without the MTU check where the kernel has
+ * no bpf_check_mtu() (5.10, 5.11), as for the steering program. A probe
+ * that cannot run says nothing: the load then says what is wrong. */
+static const char *reply_program(void)
+{
+	static int has_mtu = -1;
+
+	if (has_mtu < 0)
+		has_mtu = probe_check_mtu(NULL) != 0;
+	return has_mtu ? STEER_PROG_REPLY : STEER_PROG_REPLY_COMPAT;
+}
+
 /* The built-in object's lookup program loaded onto the table's pinned maps
  * (maps_only: its maps only, which makes a missing steer_flows). Its fd in
  * *prog_fd unless maps_only. */
@@ -132,7 +145,7 @@ static int load_reply(struct state *s, const struct steer_table *t, bool maps_on
 	r = object_open(&obj, tcsteer_embedded_obj, tcsteer_embedded_obj_size, err);
 	if (r)
 		return errmsg_prefix(err, "built-in program");
-	p = object_find_program(&obj, NULL, STEER_PROG_REPLY, err);
+	p = object_find_program(&obj, NULL, reply_program(), err);
 	r = p ? object_load(&obj, p, &o, &lo, err) : -ENOENT;
 	if (!r && !maps_only) {
 		*prog_fd = fcntl(lo.prog_fd, F_DUPFD_CLOEXEC, 0);

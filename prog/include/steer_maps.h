@@ -28,6 +28,7 @@
  * route names. */
 #define STEER_MAP_TAIL "steer_tail"
 #define STEER_PROG_REPLY "steer_reply"
+#define STEER_PROG_REPLY_COMPAT "steer_reply_compat" /* no bpf_check_mtu(): 5.10, 5.11 */
 #define STEER_PROG_LEARN "steer_learn"
 
 /* Route slots: counters are a per-CPU array indexed by slot, preallocated,

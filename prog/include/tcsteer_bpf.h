@@ -48,11 +48,21 @@ BPF_HELPER(long, redirect, __u32 ifindex, __u64 flags);
 BPF_HELPER(long, redirect_neigh, __u32 ifindex, struct bpf_redir_neigh *params,
 	   int plen, __u64 flags);
 BPF_HELPER(__u64, ktime_get_ns, void);
-BPF_HELPER(long, skb_store_bytes, void *skb, __u32 offset, const void *from,
-	   __u32 len, __u64 flags);
 BPF_HELPER(long, skb_load_bytes, const void *skb, __u32 offset, void *to,
 	   __u32 len);
 BPF_HELPER(__u32, get_smp_processor_id, void);
 BPF_HELPER(long, skb_vlan_pop, void *skb);
+BPF_HELPER(long, skb_vlan_push, void *skb, __be16 vlan_proto, __u16 vlan_tci);
+BPF_HELPER(long, check_mtu, void *ctx, __u32 ifindex, __u32 *mtu_len,
+	   __s32 len_diff, __u64 flags);
+BPF_HELPER(long, skb_store_bytes, void *skb, __u32 offset, const void *from,
+	   __u32 len, __u64 flags);
+BPF_HELPER(long, skb_change_tail, void *skb, __u32 len, __u64 flags);
+BPF_HELPER(long, skb_adjust_room, void *skb, __s32 len_diff, __u32 mode,
+	   __u64 flags);
+BPF_HELPER(__s64, csum_diff, __be32 *from, __u32 from_size, __be32 *to,
+	   __u32 to_size, __u32 seed);
+BPF_HELPER(long, fib_lookup, void *ctx, struct bpf_fib_lookup *params,
+	   int plen, __u32 flags);
 
 #endif

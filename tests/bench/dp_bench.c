@@ -5,13 +5,17 @@
  *   dp_bench [-t MS] [-k K] [-s SIZE,...] OBJDIR
  *
  * The programs of OBJDIR (see bpf/ and the Makefile): steer.o (the shipped
- * prog/steer.bpf.c, tables big enough for 100k routes), lpm_one.o (the empty
+ * prog/steer.bpf.c, tables big enough for 100k routes: its programs steer
+ * and steer_compat, the latter without the MTU check), lpm_one.o (the empty
  * program plus one LPM lookup), empty.o, orig_style.o (hash tables and a
  * bpf_trace_printk per packet). All are loaded with tcsteer's own loader
  * (object_open + object_load). steer.o and lpm_one.o pin their LPM tables by
  * the same names in one scratch directory on bpffs, so they look up the
  * very same tries: two separately filled tries of 100k routes differ in
  * memory layout, and that alone moves a lookup by 10-20%.
+ *
+ * The routes lead to a veth of dp_bench's own network namespace (the
+ * program checks that their device exists and what its MTU is).
  *
  * For each table size (default 1,1000,100000) the tables get SIZE routes
  * through bpf(BPF_MAP_UPDATE_ELEM); then for an IPv4 and an IPv6 packet
@@ -37,6 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -51,12 +57,14 @@
 #define TC_ACT_OK 0
 #define TC_ACT_REDIRECT 7
 #define MAX_K 50
-/* Any ifindex but the test run's own (loopback, 1): the redirect happens
- * only on paper, BPF_PROG_TEST_RUN sends nothing. */
-#define ROUTE_IFINDEX 2
+/* The routes' device: any but the test run's own (loopback, 1), and one
+ * that exists; the redirect happens only on paper, BPF_PROG_TEST_RUN sends
+ * nothing. */
+static uint32_t route_ifindex;
 
 struct prog_case {
 	const char *name;
+	const char *file, *func;        /* object (NULL: name), program */
 	const char *v4_map, *v6_map;    /* NULL: no tables */
 	bool exact;                     /* hash keyed by address, no length */
 	bool steers;                    /* a hit redirects */
@@ -65,10 +73,12 @@ struct prog_case {
 
 /* steer first: it creates (and pins) the LPM tables lpm_one reuses. */
 static const struct prog_case progs[] = {
-	{ "steer", STEER_MAP_V4, STEER_MAP_V6, false, true, true },
-	{ "lpm_one", NULL, NULL, false, false, false },
-	{ "empty", NULL, NULL, false, false, false },
-	{ "orig_style", "orig_v4", "orig_v6", true, true, true },
+	{ "steer", NULL, NULL, STEER_MAP_V4, STEER_MAP_V6, false, true, true },
+	{ "steer_compat", "steer", "steer_compat", NULL, NULL, false, true,
+	  false },
+	{ "lpm_one", NULL, NULL, NULL, NULL, false, false, false },
+	{ "empty", NULL, NULL, NULL, NULL, false, false, false },
+	{ "orig_style", NULL, NULL, "orig_v4", "orig_v6", true, true, true },
 };
 #define NPROGS (sizeof(progs) / sizeof(progs[0]))
 
@@ -218,8 +228,10 @@ static void remove_pins(void)
 	rmdir(pin_dir);
 }
 
-static void load(struct loaded *l, const struct opts *o, const char *name)
+static void load(struct loaded *l, const struct opts *o,
+		 const struct prog_case *pc)
 {
+	const char *name = pc->file ? pc->file : pc->name;
 	struct load_opts lopts = { .pin_dir = pin_dir };
 	const struct prog_spec *p;
 	struct errmsg err = { 0 };
@@ -242,9 +254,22 @@ static void load(struct loaded *l, const struct opts *o, const char *name)
 	if (object_open(&l->obj, buf, (size_t)len, &err))
 		die("%s: %s", path, err.text);
 	free(buf);
-	p = object_find_program(&l->obj, NULL, NULL, &err);
+	p = object_find_program(&l->obj, NULL, pc->func, &err);
 	if (!p || object_load(&l->obj, p, &lopts, &l->lo, &err))
 		die("%s: %s", path, err.text);
+}
+
+/* A network namespace of our own with one veth for the routes (bpffs is
+ * not per namespace: the pins work as before). */
+static void make_route_device(void)
+{
+	if (unshare(CLONE_NEWNET))
+		die("unshare(CLONE_NEWNET): %s", strerror(errno));
+	if (system("ip link add dpb0 type veth peer name dpb1"))
+		die("cannot make the routes' veth with ip");
+	route_ifindex = if_nametoindex("dpb0");
+	if (!route_ifindex)
+		die("no dpb0 after ip link add");
 }
 
 static void unload(struct loaded *l)
@@ -275,7 +300,7 @@ static double now_us(void)
 /* Returns microseconds per update. */
 static double fill(int fd, const struct routes *r, bool exact)
 {
-	struct steer_route v = { .ifindex = ROUTE_IFINDEX };
+	struct steer_route v = { .ifindex = route_ifindex };
 	struct errmsg err = { 0 };
 	uint8_t key[20];
 	double t0 = now_us();
@@ -431,7 +456,7 @@ static void bench_size(const struct opts *o, struct routes *rt, size_t size)
 	int f;
 
 	for (p = 0; p < NPROGS; p++) {
-		load(&l[p], o, progs[p].name);
+		load(&l[p], o, &progs[p]);
 		for (f = 0; f < 2 && progs[p].fill; f++) {
 			const char *map = f ? progs[p].v6_map : progs[p].v4_map;
 			double us = fill(map_fd(&l[p], map), &rt[f],
@@ -493,6 +518,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.dir = argv[optind];
+	make_route_device();
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/tcsteer-dp-%d",
 		 (int)getpid());
 	atexit(remove_pins);

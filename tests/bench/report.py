@@ -365,7 +365,7 @@ def md_many(many):
 def md_datapath(dp):
     idx = dp_index(dp)
     sizes = sorted({r["size"] for r in dp["runs"]})
-    progs = ["empty", "lpm_one", "steer", "orig_style"]
+    progs = ["empty", "lpm_one", "steer", "steer_compat", "orig_style"]
     out = ["| case | routes | " + " | ".join(progs) + " |",
            "|---|---|" + "---|" * len(progs)]
     for fam in ("ipv4", "ipv6"):

@@ -1,21 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /* Fuzz target: the parsers of kernel replies. tcsteer trusts nothing it
  * reads from netlink: the filter dump parser (tc_parse_filter_msg), the
- * neighbour parser (neigh_parse_msg) and the message printer of -v and
- * --dry-run (tc_print_message) must survive any bytes.
+ * neighbour parser (neigh_parse_msg), the next-hop checks' route, address
+ * and link parsers (nexthop_parse_route, nexthop_parse_addr,
+ * link_parse_msg) and the message printer of -v and --dry-run
+ * (tc_print_message) must survive any bytes.
  *
  * The input is a receive buffer: one or more netlink messages back to back,
  * checked (nl_frames_ok) and walked the way tc_conn.c does with what recv()
  * returned, and also handed whole to the parsers (whose `len` argument
  * must bound every read). */
 #include <errno.h>
+#include <sys/socket.h>
 #include <libmnl/libmnl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
+#include "link.h"
 #include "neigh.h"
+#include "nexthop.h"
 #include "tc.h"
 #include "tc_internal.h"
 
@@ -53,6 +58,40 @@ static void parse_neigh(const struct nlmsghdr *nlh, size_t len)
 		fuzz_rejected = 1;
 }
 
+static void check_ret(const char *what, int ret)
+{
+	if (ret && ret != -ENOMSG && ret != -EBADMSG)
+		fuzz_contract_failed("%s returned %d", what, ret);
+	if (ret == -EBADMSG)
+		fuzz_rejected = 1;
+}
+
+static void parse_nexthop_replies(const struct nlmsghdr *nlh, size_t len)
+{
+	struct nexthop_route r;
+	struct nexthop_addr a;
+	struct link_info l;
+
+	int ret;
+
+	/* What a successful parse promises (a failed one may leave out
+	 * partly filled). */
+	ret = nexthop_parse_route(nlh, len, &r);
+	check_ret("nexthop_parse_route", ret);
+	if (!ret && r.gw_family && r.gw_family != AF_INET &&
+	    r.gw_family != AF_INET6)
+		fuzz_contract_failed("nexthop_parse_route: gateway family %d",
+				     r.gw_family);
+	ret = nexthop_parse_addr(nlh, len, &a);
+	check_ret("nexthop_parse_addr", ret);
+	if (!ret && a.prefixlen > (a.family == AF_INET ? 32 : 128))
+		fuzz_contract_failed("nexthop_parse_addr: prefix length %u",
+				     a.prefixlen);
+	check_ret("link_parse_msg", link_parse_msg(nlh, len, &l));
+	if (!terminated(l.name, sizeof(l.name)))
+		fuzz_contract_failed("link_parse_msg left the name unterminated");
+}
+
 /* The printer takes the message's own length; it is only ever given
  * complete messages, so only those are printed. */
 static void print_message(const struct nlmsghdr *nlh, size_t len)
@@ -82,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	parse_filter(buf, size);
 	parse_neigh(buf, size);
+	parse_nexthop_replies(buf, size);
 
 	/* tc_conn.c checks the framing before libmnl walks the buffer
 	 * (mnl_nlmsg_ok takes a length of 2 GiB for a negative one). */
@@ -94,6 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (nlh = buf; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
 		parse_filter(nlh, nlh->nlmsg_len);
 		parse_neigh(nlh, nlh->nlmsg_len);
+		parse_nexthop_replies(nlh, nlh->nlmsg_len);
 		print_message(nlh, (size_t)rem);
 	}
 	free(buf);

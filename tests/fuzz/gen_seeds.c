@@ -10,6 +10,8 @@
  * replay test runs them (and all their prefixes) on every build. */
 #include <errno.h>
 #include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/pkt_cls.h>
 #include <linux/rtnetlink.h>
@@ -22,6 +24,7 @@
 #include "elf.h"
 #include "errmsg.h"
 #include "neigh.h"
+#include "nexthop.h"
 #include "tc.h"
 
 #define SEED_MAX 8192
@@ -171,6 +174,68 @@ static struct nlmsghdr *put_neigh(void *at, int family, bool resolved)
 	return nlh;
 }
 
+/* The FIB entries the next-hop checks read: a connected route, one via a
+ * gateway. */
+static struct nlmsghdr *put_route(void *at, bool gateway)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(at);
+	uint32_t dst = htonl(0x0a6fdd00), gw = htonl(0x0a6fdd15);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_seq = 11;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = gateway ? 0 : 24;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_KERNEL;
+	rtm->rtm_scope = gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_TABLE, RT_TABLE_MAIN);
+	if (!gateway)
+		mnl_attr_put(nlh, RTA_DST, 4, &dst);
+	mnl_attr_put_u32(nlh, RTA_OIF, 3);
+	if (gateway)
+		mnl_attr_put(nlh, RTA_GATEWAY, 4, &gw);
+	return nlh;
+}
+
+static struct nlmsghdr *put_addr(void *at)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(at);
+	uint32_t a = htonl(0x0a6fdd0b), brd = htonl(0x0a6fddff);
+	struct ifaddrmsg *ifa;
+
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	nlh->nlmsg_seq = 12;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = 24;
+	ifa->ifa_index = 3;
+	mnl_attr_put(nlh, IFA_ADDRESS, 4, &a);
+	mnl_attr_put(nlh, IFA_LOCAL, 4, &a);
+	mnl_attr_put(nlh, IFA_BROADCAST, 4, &brd);
+	mnl_attr_put_strz(nlh, IFA_LABEL, "eth1");
+	return nlh;
+}
+
+static struct nlmsghdr *put_link(void *at)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(at);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_seq = 13;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = 3;
+	ifi->ifi_flags = 0x11043; /* UP|BROADCAST|RUNNING|MULTICAST|LOWER_UP */
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth1");
+	mnl_attr_put_u32(nlh, IFLA_MTU, 1400);
+	mnl_attr_put_u32(nlh, IFLA_TXQLEN, 1000);
+	return nlh;
+}
+
 /* An error with extended-ACK text and the request echoed up to its header. */
 static struct nlmsghdr *put_error(void *at, int error)
 {
@@ -230,6 +295,14 @@ static int tc_seeds(void)
 	memset(&s, 0, sizeof(s));
 	seed_msg("neigh-v6-incomplete", put_neigh(s.b, AF_INET6, false));
 	memset(&s, 0, sizeof(s));
+	seed_msg("route-connected", put_route(s.b, false));
+	memset(&s, 0, sizeof(s));
+	seed_msg("route-gateway", put_route(s.b, true));
+	memset(&s, 0, sizeof(s));
+	seed_msg("addr-v4", put_addr(s.b));
+	memset(&s, 0, sizeof(s));
+	seed_msg("link-eth1", put_link(s.b));
+	memset(&s, 0, sizeof(s));
 	seed_msg("error-ext-ack", put_error(s.b, EPERM));
 	memset(&s, 0, sizeof(s));
 	seed_msg("done-error", put_done(s.b, -EINVAL));
@@ -241,6 +314,10 @@ static int tc_seeds(void)
 	seed_msg("req-clsact", tc_build_clsact(s.b, 1, 2));
 	memset(&s, 0, sizeof(s));
 	seed_msg("req-neigh-managed", neigh_build_managed(s.b, 1, 2, AF_INET, &v4));
+	memset(&s, 0, sizeof(s));
+	seed_msg("req-neigh-unmanage", neigh_build_unmanage(s.b, 1, 2, AF_INET, &v4, 0));
+	memset(&s, 0, sizeof(s));
+	seed_msg("req-route-get", nexthop_build_route_get(s.b, 1, AF_INET, &v4, 3));
 	return 0;
 }
 

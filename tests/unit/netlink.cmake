@@ -7,3 +7,6 @@ tcsteer_unit_test(test_tc_msg
 tcsteer_unit_test(test_tc_reply
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_tc_reply.c
   LIBS tcsteer_netlink)
+tcsteer_unit_test(test_nexthop_msg
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_nexthop_msg.c
+  LIBS tcsteer_netlink)

@@ -162,6 +162,7 @@ static int group_setup(void **state)
 	}
 	if (sh("ip link add tla type veth peer name tla_p && ip link add tlb type veth peer name tlb_p"
 	       " && ip link set tla address 02:1e:00:00:00:0a && ip link set tlb address 02:1e:00:00:00:0b"
+	       " && ip link set tlb mtu 100"
 	       " && ip link set lo up"))
 		return -1;
 	S.if_a = (int)if_nametoindex("tla");
@@ -296,6 +297,7 @@ static struct steer_counter counter(uint32_t slot)
 		sum.packets += v[i].packets;
 		sum.bytes += v[i].bytes;
 		sum.passed += v[i].passed;
+		sum.toobig += v[i].toobig;
 	}
 	free(v);
 	return sum;
@@ -374,7 +376,7 @@ static void assert_no_flow(const struct steer_flow_key *k)
 /* ---- packets -------------------------------------------------------- */
 
 struct pkt {
-	uint8_t b[256];
+	uint8_t b[512];
 	size_t len;
 	size_t l3;              /* where the IP header starts */
 };
@@ -922,6 +924,36 @@ static void test_table_full(void **state)
 	assert_no_flow(&k);
 }
 
+/* A reply too big for the learned interface's MTU (tlb: 100 bytes) is
+ * turned into the ICMP error a router there would send, handed to that
+ * interface's ingress, and counted as toobig; one that fits is steered. */
+static void test_too_big(void **state)
+{
+	struct pkt rq = request(MAC_B, ROUTER_B, C1, VIP4, P_UDP, udp(5353, 53));
+	struct pkt small = reply(VIP4, C1, P_UDP, udp(53, 5353));
+	struct pkt big = small, out;
+	uint16_t tot;
+
+	memset(big.b + big.len, 0xab, 150);
+	big.len += 150;
+	tot = htons((uint16_t)(big.len - big.l3));
+	memcpy(big.b + big.l3 + 2, &tot, 2);
+	learn_route(VIP4, 32, 3, S.if_a, S.if_b, 0);
+	learn_on(S.if_b, &rq);
+	assert_steered(&small, ROUTER_B, MAC_B);
+	assert_int_equal(steer(&big, &out), REDIRECT);
+	/* an IPv4 ICMP "fragmentation needed" from the client's address (no
+	 * router address is known) to the VIP, next-hop MTU 100 */
+	assert_int_equal(out.b[big.l3 + 9], 1);
+	assert_int_equal(out.b[big.l3 + 20], 3);
+	assert_int_equal(out.b[big.l3 + 21], 4);
+	assert_int_equal(out.b[big.l3 + 26] << 8 | out.b[big.l3 + 27], 100);
+	assert_memory_equal(out.b + big.l3 + 12, big.b + big.l3 + 16, 4);
+	assert_memory_equal(out.b + big.l3 + 16, big.b + big.l3 + 12, 4);
+	assert_int_equal(counter(3).toobig, 1);
+	assert_counter(3, 1, 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup(fn, fresh)
@@ -942,6 +974,7 @@ int main(void)
 		T(test_reply_on_learned_interface),
 		T(test_refresh_and_cut),
 		T(test_table_full),
+		T(test_too_big),
 	};
 #undef T
 
