@@ -36,9 +36,10 @@ int learn_sync(struct state *s, struct tc_conn *conn, struct steer_table *t,
 	       const struct steer_route *extra, uint32_t flows, enum learn_sync how,
 	       struct errmsg *err);
 
-/* After an attach: if the program attached uses a table with learn
- * routes, its learners and its lookup (loaded again: this tcsteer's). */
-int learn_after_attach(const struct cmd *c, struct errmsg *err);
+/* attach, then, if the program attached uses a table with learn routes,
+ * its learners and its lookup (loaded again if the steering program was
+ * replaced: this tcsteer's). */
+int learn_attach(const struct cmd *c, struct errmsg *err);
 
 /* detach, and the learners of its table if no other steering program of
  * tcsteer's uses that table any more. */

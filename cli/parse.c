@@ -381,7 +381,7 @@ int cmd_parse(struct cmd *c, int argc, char **argv, struct errmsg *err)
 int cmd_run(const struct cmd *c, struct errmsg *err)
 {
 	switch (c->kind) {
-	case CMD_ATTACH:     return run_attach(c, err) ?: learn_after_attach(c, err);
+	case CMD_ATTACH:     return learn_attach(c, err);
 	case CMD_DETACH:     return learn_detach(c, err);
 	case CMD_SHOW:       return run_show(c, err);
 	case CMD_ROUTE_ADD:  return run_route_add(c, err);

@@ -68,7 +68,7 @@ static struct {
 	struct object_spec obj;
 	struct loaded_object steer, learn, reply;
 	int v4, v6, stats, tail, outer, flows;
-	int ifindex;
+	int ifindex, via_ifindex;
 } B;
 
 static void die(const char *fmt, ...)
@@ -187,7 +187,9 @@ static void add_route(const char *prefix, unsigned int plen, bool learn, uint32_
 		r.flags = STEER_ROUTE_LEARN;
 		r.learn_ifindex[0] = (uint32_t)B.ifindex;
 	} else {
-		r.ifindex = 4242; /* test runs transmit nothing */
+		/* A device that exists (the MTU check passes packets of a
+		 * gone one to the main table); test runs transmit nothing. */
+		r.ifindex = (uint32_t)B.via_ifindex;
 		r.nh.nh_family = AF_INET;
 		r.nh.ipv4_nh = htonl(0xc0000201);
 	}
@@ -368,6 +370,7 @@ int main(int argc, char **argv)
 		   "ip link set " VETH " address 02:1e:00:00:00:0a"))
 		die("cannot make the veth pair");
 	B.ifindex = (int)if_nametoindex(VETH);
+	B.via_ifindex = (int)if_nametoindex(VETH "p");
 	set_up(&o);
 	add_route("10.1.0.0", 16, false, 1);
 	add_route("2001:db8:1::", 48, false, 1);
