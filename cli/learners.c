@@ -13,6 +13,7 @@
 #include "bpf_sys.h"
 #include "hooks.h"
 #include "learn.h"
+#include "program.h"
 #include "session.h"
 #include "tables.h"
 
@@ -272,44 +273,31 @@ static int dry_run_learners(const struct cmd *c, struct errmsg *err)
 	return r;
 }
 
-/* The program tcsteer runs on the hook now, 0 if none. */
-static uint32_t current_id(struct state *s, struct tc_conn *conn, int ifindex, enum hook h)
-{
-	struct hook_scan hs;
-	uint32_t id;
-
-	if (!ifindex || hook_scan(s, conn, ifindex, h, &hs, NULL))
-		return 0;
-	id = hs.cur_id;
-	hook_scan_free(&hs);
-	return id;
-}
-
 int learn_attach(const struct cmd *c, struct errmsg *err)
 {
 	struct steer_table t;
 	struct tc_conn *conn;
 	struct state *s;
-	uint32_t before, id;
+	uint32_t id;
 	int r;
 
-	/* The learner itself, attached by hand, changes nothing else. */
-	if (c->program && !strcmp(c->program, STEER_PROG_LEARN))
-		return run_attach(c, err);
-	if (g_opts.dry_run)
-		return run_attach(c, err) ?: dry_run_learners(c, err);
-	r = session_open(STATE_WRITE, &conn, &s, err);
-	if (r)
-		return r;
-	before = current_id(s, conn, c->ifindex, c->hook);
+	/* Nothing before run_attach: its first steps (the tcx probe) must
+	 * come first. The learner itself, attached by hand, changes
+	 * nothing else. */
 	r = run_attach(c, err);
+	if (r || (c->program && !strcmp(c->program, STEER_PROG_LEARN)))
+		return r;
+	if (g_opts.dry_run)
+		return dry_run_learners(c, err);
+	r = session_open(STATE_WRITE, &conn, &s, err);
 	if (r || steering_table_of(s, conn, c->ifindex, c->hook, &t, &id))
 		return r;
 	if (has_learn_routes(&t)) {
-		/* A new steering program gets this tcsteer's lookup (the
-		 * jump's contract is the program's); the same one keeps what
-		 * runs, and only what is missing is made. */
-		r = learn_enable(s, &t, 0, id != before, err) ?:
+		/* A steering program loaded now (the hook's was replaced)
+		 * gets this tcsteer's lookup (the jump's contract is the
+		 * program's); one that was kept keeps what runs, and only
+		 * what is missing is made. */
+		r = learn_enable(s, &t, 0, program_loaded_here(id), err) ?:
 		    learn_sync(s, conn, &t, NULL, 0, LEARN_SYNC_ALL, err);
 		if (r)
 			errmsg_prefix(err, "attached, but the learn routes of table %s are not "

@@ -35,6 +35,16 @@ static void program_release(struct program *p)
 	p->meta_fd = -1;
 }
 
+bool program_loaded_here(uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < PROGRAMS_KEPT; i++)
+		if (g_progs[i].loaded && g_progs[i].id == id)
+			return true;
+	return false;
+}
+
 void program_cleanup(void)
 {
 	size_t i;
