@@ -69,7 +69,7 @@ run_tests() {
 # neigh_release (its library code: nexthop, neigh_early). TCSTEER_NO_ASAN=1
 # skips this pass.
 ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
-SANITIZE_TESTS=${SANITIZE_TESTS:-'^(test_.*|fuzz_.*|attach|errors|route|batch|neigh_early|faults|privilege|limits|netns|races|upgrade|nopins|cli|tcx_cli|tcx_apply|tcx_state|tcx_shadow|tcx_faults|vlan|nexthop)$'}
+SANITIZE_TESTS=${SANITIZE_TESTS:-'^(test_.*|fuzz_.*|attach|errors|route|batch|neigh_early|faults|privilege|limits|netns|races|upgrade|nopins|cli|tcx_cli|tcx_apply|tcx_state|tcx_shadow|tcx_faults|vlan|nexthop|learn_cli|learn_faults)$'}
 
 build_asan() {
 	CC=clang cmake -S . -B "$ASAN_BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -149,7 +149,7 @@ static int check_next_hops(struct batch *b, struct errmsg *err)
 	int r;
 
 	for (i = 0; i < b->n; i++) {
-		if (b->cmds[i].kind != CMD_ROUTE_ADD)
+		if (b->cmds[i].kind != CMD_ROUTE_ADD || b->cmds[i].learn)
 			continue;
 		r = session_conn(&conn, err) ?: nh_check(conn, &b->cmds[i], err);
 		if (r)

@@ -17,6 +17,7 @@
 #include "errmsg.h"
 #include "hook.h"
 #include "ipaddr.h"
+#include "steer_maps.h"
 
 enum cmd_kind {
 	CMD_ATTACH,
@@ -26,6 +27,7 @@ enum cmd_kind {
 	CMD_ROUTE_DEL,
 	CMD_ROUTE_SHOW,
 	CMD_GC,
+	CMD_FLOWS,
 };
 
 /* How attach attaches: a clsact filter (the Go tool's messages) or a TCX
@@ -50,6 +52,11 @@ struct cmd {
 	struct ipaddr via;              /* route add: next hop */
 	char out_dev[IF_NAMESIZE];      /* route add: output device */
 	int out_ifindex;
+	bool learn;                     /* route add: learn dev IFACE... */
+	char learn_dev[STEER_LEARN_MAX][IF_NAMESIZE];
+	int learn_ifindex[STEER_LEARN_MAX];
+	int nlearn;
+	uint32_t flows;                 /* route add learn: flow table size, 0: as it is */
 	char table[IF_NAMESIZE];        /* table name, "" = attach: the device's own;
 					   route: the only one there is */
 	bool stats;                     /* route show -s */
@@ -81,6 +88,7 @@ int run_route_add(const struct cmd *c, struct errmsg *err);
 int run_route_del(const struct cmd *c, struct errmsg *err);
 int run_route_show(const struct cmd *c, struct errmsg *err);
 int run_gc(const struct cmd *c, struct errmsg *err);
+int run_flows(const struct cmd *c, struct errmsg *err);
 
 /* Batch: parse every line of the file, then run them all; see batch.c. */
 int run_batch(const char *path, struct errmsg *err);

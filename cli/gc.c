@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "gc.h"
 #include "json.h"
+#include "learners.h"
 #include "session.h"
 
 struct gc_out {
@@ -32,6 +33,26 @@ static void report(enum gc_kind kind, const char *what, const char *path, bool r
 	}
 }
 
+/* A learner gc detached: its table is gone, or nothing needs it. */
+static void report_learner(const char *dev, const char *table, void *data)
+{
+	struct gc_out *o = data;
+
+	if (g_opts.json) {
+		json_open_object(&o->json);
+		json_kv_string(&o->json, "kind", "learner");
+		json_kv_string(&o->json, "name", dev);
+		json_kv_string(&o->json, "table", table);
+		json_kv_bool(&o->json, "removed", true);
+		json_close_object(&o->json);
+	} else if (table[0]) {
+		printf("removed learner %s ingress (no learn route of table %s needs it, or "
+		       "no steering program uses the table)\n", dev, table);
+	} else {
+		printf("removed learner %s ingress (its table is gone)\n", dev);
+	}
+}
+
 int run_gc(const struct cmd *c, struct errmsg *err)
 {
 	struct gc_out o;
@@ -47,6 +68,10 @@ int run_gc(const struct cmd *c, struct errmsg *err)
 	if (g_opts.json)
 		json_open_array(&o.json);
 	r = state_gc(s, report, &o, notes, sizeof(notes), err);
+	/* Learners follow the routes and the steering programs that are
+	 * left (a device gone took its program along). */
+	if (r >= 0)
+		learn_gc(report_learner, &o);
 	if (g_opts.json)
 		json_close_array(&o.json);
 	json_done(&o.json, r >= 0);

@@ -36,10 +36,19 @@ static const struct command_help commands[] = {
 "                    steer packets whose source is in PREFIX out of IFACE\n"
 "                    to NEXTHOP (IPv4 or IPv6; an IPv6 NEXTHOP also serves\n"
 "                    IPv4 prefixes)\n"
+"  route add PREFIX learn dev IFACE [dev IFACE]... [flows N] [table NAME]\n"
+"                    send replies from PREFIX back the way their flow's\n"
+"                    last request came in, among up to 4 interfaces (a\n"
+"                    learner goes on their ingress); N: the flow table's\n"
+"                    size (default 65536)\n"
 "  route del PREFIX [table NAME]\n"
 "  route show [-s] [table NAME]\n"
 "                    the steering table NAME (by default the one table of\n"
 "                    this network namespace)\n" },
+	{ "flows",
+"  flows [table NAME] the flows learn routes have learned: protocol, local\n"
+"                    and remote address, the interface and router MAC of\n"
+"                    the way back, the age of the last request\n" },
 	{ "apply",
 "  apply FILE        run a file of commands, all or nothing (same as -batch):\n"
 "                    a failing command, SIGTERM, SIGINT or SIGHUP undoes the\n"
@@ -51,12 +60,13 @@ static const struct command_help commands[] = {
 
 static const char options_text[] =
 "Options:\n"
-"  -j, --json        JSON output for show, route show and gc (on failure,\n"
+"  -j, --json        JSON output for show, route show, flows and gc (on failure,\n"
 "                    stdout is empty and the error is one line on stderr)\n"
 "  -s, --stats       with route show: packet and byte counters\n"
 "  -v, --verbose     say what is done; print the whole verifier log\n"
 "  -d, --details     with -j route show: where the table is pinned\n"
-"  -n, --dry-run     print the messages attach would send, send nothing\n"
+"  -n, --dry-run     print the messages attach (or route add ... learn, for its\n"
+"                    learners) would send, send nothing\n"
 "  -b, -batch FILE   same as apply FILE\n"
 "  -h, --help        this text (COMMAND help, or help COMMAND: that command's)\n"
 "  -V, --version     the version\n";

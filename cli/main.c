@@ -130,9 +130,11 @@ static int run(int argc, char **argv)
 		batch = argv[first + 1];
 		first = argc;
 	}
-	/* Only attach can say what it would send; anything else would act. */
-	if (g_opts.dry_run && (batch || first >= argc || strcmp(argv[first], "attach"))) {
-		fprintf(stderr, "tcsteer: --dry-run applies to attach only\n");
+	/* Only attach and route add ... learn can say what they would send
+	 * (the attachments); anything else would act. */
+	if (g_opts.dry_run && (batch || first >= argc || (strcmp(argv[first], "attach") &&
+							   strcmp(argv[first], "route")))) {
+		fprintf(stderr, "tcsteer: --dry-run applies to attach and route add ... learn only\n");
 		return EXIT_USAGE;
 	}
 	if (batch) {
@@ -148,6 +150,10 @@ static int run(int argc, char **argv)
 	}
 	if (cmd_parse(&c, argc - first, argv + first, &err))
 		return fail(&err, err.code == ENODEV ? EXIT_FAILURE : EXIT_USAGE);
+	if (g_opts.dry_run && c.kind != CMD_ATTACH && !(c.kind == CMD_ROUTE_ADD && c.learn)) {
+		fprintf(stderr, "tcsteer: --dry-run applies to attach and route add ... learn only\n");
+		return EXIT_USAGE;
+	}
 	if (cmd_run(&c, &err))
 		return fail(&err, EXIT_FAILURE);
 	return 0;

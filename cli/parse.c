@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "nexthop.h"
+#include "learners.h"
 
 struct words {
 	int argc;
@@ -227,6 +228,55 @@ static int parse_show(struct words *w, struct cmd *c, struct errmsg *err)
 	return trailing(w, err);
 }
 
+/* "flows N": the size of the table's flow table. */
+static int parse_flows(struct words *w, struct cmd *c, struct errmsg *err)
+{
+	const char *v;
+	char *end;
+	unsigned long n;
+	int r;
+
+	if (!take(w, "flows"))
+		return 0;
+	r = value_of(w, "flows", &v, err);
+	if (r)
+		return r;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end || errno || n < STEER_FLOWS_MIN || n > STEER_FLOWS_MAX)
+		return errmsg_set(err, EINVAL, "flows %s: expected a number of flows from %u "
+				  "to %u", v, STEER_FLOWS_MIN, STEER_FLOWS_MAX);
+	c->flows = (uint32_t)n;
+	return 0;
+}
+
+/* "learn dev IFACE [dev IFACE]... [flows N]": the interfaces whose
+ * requests teach the way back. */
+static int parse_learn(struct words *w, struct cmd *c, const char *prefix,
+		       struct errmsg *err)
+{
+	int r, i;
+
+	c->learn = true;
+	if (!peek(w) || strcmp(peek(w), "dev"))
+		return errmsg_set(err, EINVAL, "expected \"learn dev IFACE [dev IFACE]...\" "
+				  "after %s", prefix);
+	while (peek(w) && !strcmp(peek(w), "dev")) {
+		if (c->nlearn == STEER_LEARN_MAX)
+			return errmsg_set(err, EINVAL, "a learn route names at most %d "
+					  "interfaces", STEER_LEARN_MAX);
+		r = parse_dev(w, c->learn_dev[c->nlearn], &c->learn_ifindex[c->nlearn], err);
+		if (r)
+			return r;
+		for (i = 0; i < c->nlearn; i++)
+			if (c->learn_ifindex[i] == c->learn_ifindex[c->nlearn])
+				return errmsg_set(err, EINVAL, "%s is named twice",
+						  c->learn_dev[c->nlearn]);
+		c->nlearn++;
+	}
+	return parse_flows(w, c, err) ?: parse_table(w, c, err) ?: trailing(w, err);
+}
+
 static int parse_route_add(struct words *w, struct cmd *c, struct errmsg *err)
 {
 	char msg[NEXTHOP_MSG_MAX];
@@ -236,8 +286,11 @@ static int parse_route_add(struct words *w, struct cmd *c, struct errmsg *err)
 	r = value_of(w, "add", &v, err) ?: parse_ipaddr(&c->prefix, v, true, err);
 	if (r)
 		return r;
+	if (take(w, "learn"))
+		return parse_learn(w, c, v, err);
 	if (!take(w, "via"))
-		return errmsg_set(err, EINVAL, "expected \"via NEXTHOP\" after %s", v);
+		return errmsg_set(err, EINVAL, "expected \"via NEXTHOP\" or \"learn\" after %s",
+				  v);
 	r = value_of(w, "via", &v, err) ?: parse_ipaddr(&c->via, v, false, err);
 	if (r)
 		return r;
@@ -322,21 +375,26 @@ int cmd_parse(struct cmd *c, int argc, char **argv, struct errmsg *err)
 		c->kind = CMD_GC;
 		return trailing(&w, err);
 	}
+	if (!strcmp(verb, "flows")) {
+		c->kind = CMD_FLOWS;
+		return parse_table(&w, c, err) ?: trailing(&w, err);
+	}
 	return errmsg_set(err, EINVAL,
-			  "unknown command \"%s\" (attach, detach, show, route, apply, gc; "
-			  "try --help)", verb);
+			  "unknown command \"%s\" (attach, detach, show, route, flows, apply, "
+			  "gc; try --help)", verb);
 }
 
 int cmd_run(const struct cmd *c, struct errmsg *err)
 {
 	switch (c->kind) {
-	case CMD_ATTACH:     return run_attach(c, err);
-	case CMD_DETACH:     return run_detach(c, err);
+	case CMD_ATTACH:     return learn_attach(c, err);
+	case CMD_DETACH:     return learn_detach(c, err);
 	case CMD_SHOW:       return run_show(c, err);
 	case CMD_ROUTE_ADD:  return run_route_add(c, err);
 	case CMD_ROUTE_DEL:  return run_route_del(c, err);
 	case CMD_ROUTE_SHOW: return run_route_show(c, err);
 	case CMD_GC:         return run_gc(c, err);
+	case CMD_FLOWS:      return run_flows(c, err);
 	}
 	return errmsg_set(err, EINVAL, "internal error: unknown command");
 }

@@ -18,9 +18,12 @@
 
 #define MAX_PROG_MAPS 64
 
-/* Zeroed (in .bss, not a kilobyte of .data in the file): meta_fd means
- * something only once loaded. */
-static struct program g_prog;
+/* The programs loaded so far, the most recently used first: a batch that
+ * attaches the steering program and the learners of learn routes in turn
+ * loads each once. Zeroed (in .bss): meta_fd means something only once
+ * loaded. */
+#define PROGRAMS_KEPT 2
+static struct program g_progs[PROGRAMS_KEPT];
 
 static void program_release(struct program *p)
 {
@@ -35,9 +38,22 @@ static void program_release(struct program *p)
 	p->meta_fd = -1;
 }
 
+bool program_loaded_here(uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < PROGRAMS_KEPT; i++)
+		if (g_progs[i].loaded && g_progs[i].id == id)
+			return true;
+	return false;
+}
+
 void program_cleanup(void)
 {
-	program_release(&g_prog);
+	size_t i;
+
+	for (i = 0; i < PROGRAMS_KEPT; i++)
+		program_release(&g_progs[i]);
 }
 
 /* The built-in object's `steer` needs bpf_check_mtu() (5.12); before, its
@@ -394,27 +410,49 @@ static void program_key(const struct cmd *c, const char *table, char *key, size_
 		 c->section ? c->section : "", c->program ? c->program : "", table);
 }
 
+/* The slot of the program with this key (moved to the front), or the
+ * front slot emptied for a new one (the least recently used goes). */
+static struct program *slot_for(const char *key, bool dry_run)
+{
+	struct program tmp;
+	size_t i;
+
+	for (i = 0; i < PROGRAMS_KEPT; i++)
+		if ((g_progs[i].loaded || dry_run) && !strcmp(key, g_progs[i].key))
+			break;
+	if (i == PROGRAMS_KEPT) {
+		i = PROGRAMS_KEPT - 1;
+		program_release(&g_progs[i]);
+	}
+	tmp = g_progs[i];
+	memmove(&g_progs[1], &g_progs[0], i * sizeof(g_progs[0]));
+	g_progs[0] = tmp;
+	return &g_progs[0];
+}
+
 int program_get(const struct cmd *c, const char *table, struct state *s,
 		const struct hook_scan *hs, bool dry_run, struct program **out,
 		struct errmsg *err)
 {
-	char key[sizeof(g_prog.key)];
+	char key[sizeof(g_progs[0].key)];
+	struct program *p;
 	int r;
 
 	program_key(c, table, key, sizeof(key));
-	if (!(g_prog.loaded || dry_run) || strcmp(key, g_prog.key)) {
-		program_release(&g_prog);
-		snprintf(g_prog.table, sizeof(g_prog.table), "%s", table);
-		r = open_object(c, &g_prog, err);
+	p = slot_for(key, dry_run);
+	if (!(p->loaded || dry_run) || strcmp(key, p->key)) {
+		program_release(p);
+		snprintf(p->table, sizeof(p->table), "%s", table);
+		r = open_object(c, p, err);
 		if (!r && !dry_run)
-			r = load(c, &g_prog, s, hs, err);
+			r = load(c, p, s, hs, err);
 		if (r) {
-			program_release(&g_prog);
+			program_release(p);
 			return r;
 		}
-		snprintf(g_prog.key, sizeof(g_prog.key), "%s", key);
+		snprintf(p->key, sizeof(p->key), "%s", key);
 	}
-	*out = &g_prog;
+	*out = p;
 	return 0;
 }
 

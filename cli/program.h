@@ -46,6 +46,10 @@ int program_get(const struct cmd *c, const char *table, struct state *s,
  * empty table from the live one). */
 bool program_same(const struct program *p, int old_fd);
 
+/* Is program id one this process loaded (so an attach that left it on a
+ * hook put it there now)? */
+bool program_loaded_here(uint32_t id);
+
 void program_cleanup(void);
 
 /* The next program_get() loads a program of its own even where the hook

@@ -254,20 +254,38 @@ static int read_rp_filter(const char *dev)
 	return v;
 }
 
-void nh_warn_rp_filter(const struct cmd *c)
+static void warn_rp_filter_on(const struct cmd *c, const char *name)
 {
-	static char warned[IF_NAMESIZE];
+	static char warned[STEER_LEARN_MAX + 1][IF_NAMESIZE];
+	size_t i, free_slot = STEER_LEARN_MAX + 1;
 	int all, dev;
 
-	if (c->prefix.family != AF_INET || !strcmp(warned, c->out_dev))
-		return;
+	for (i = 0; i <= STEER_LEARN_MAX; i++) {
+		if (!strcmp(warned[i], name))
+			return; /* once per interface and process */
+		if (!warned[i][0] && free_slot > STEER_LEARN_MAX)
+			free_slot = i;
+	}
 	all = read_rp_filter("all");
-	dev = read_rp_filter(c->out_dev);
-	if ((all > dev ? all : dev) != 1)
+	dev = read_rp_filter(name);
+	if (c->prefix.family != AF_INET || (all > dev ? all : dev) != 1)
 		return;
-	snprintf(warned, sizeof(warned), "%s", c->out_dev);
+	if (free_slot <= STEER_LEARN_MAX)
+		snprintf(warned[free_slot], IF_NAMESIZE, "%s", name);
 	fprintf(stderr, "tcsteer: warning: strict rp_filter on %s drops requests that "
 		"arrive there for a source routed elsewhere; set "
 		"net.ipv4.conf.%s.rp_filter=2 (loose) and check net.ipv4.conf.all.rp_filter\n",
-		c->out_dev, c->out_dev);
+		name, name);
+}
+
+/* Every interface whose requests the route serves: the output interface,
+ * or a learn route's interfaces. */
+void nh_warn_rp_filter(const struct cmd *c)
+{
+	int i;
+
+	if (!c->learn)
+		warn_rp_filter_on(c, c->out_dev);
+	for (i = 0; c->learn && i < c->nlearn; i++)
+		warn_rp_filter_on(c, c->learn_dev[i]);
 }

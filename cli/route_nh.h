@@ -33,7 +33,8 @@ void nh_release_if_unused(struct state *s, struct tc_conn *conn,
 			  const struct steer_table *t, const struct steer_route *gone);
 
 /* Warnings of route add: the output interface's MTU is smaller than that of
- * a device the table runs on; strict rp_filter drops the requests. */
+ * a device the table runs on; strict rp_filter drops the requests (on the
+ * output interface, or a learn route's interfaces). */
 void nh_warn_mtu(struct state *s, struct tc_conn *conn, const struct steer_table *t,
 		 const struct cmd *c);
 void nh_warn_rp_filter(const struct cmd *c);

@@ -134,7 +134,8 @@ static int take_any(struct steer_table *t, void *data)
 		 t->name[0] ? t->name : "?");
 	if (c->n++ == 0) {
 		c->first = *t;
-		t->v4 = t->v6 = t->stats = t->meta = -1; /* kept in first */
+		/* kept in first */
+		t->v4 = t->v6 = t->stats = t->meta = t->tail = t->flows = -1;
 	}
 	return 0;
 }

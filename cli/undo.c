@@ -10,6 +10,7 @@
 #include "attach.h"
 #include "bpf_sys.h"
 #include "hooks.h"
+#include "learners.h"
 #include "route_nh.h"
 #include "session.h"
 #include "tables.h"
@@ -90,7 +91,7 @@ int undo_note(struct undo_log *log, const struct cmd *c, struct errmsg *err)
 	struct undo *grown, *u;
 	int r;
 
-	if (c->kind == CMD_SHOW || c->kind == CMD_ROUTE_SHOW)
+	if (c->kind == CMD_SHOW || c->kind == CMD_ROUTE_SHOW || c->kind == CMD_FLOWS)
 		return 0;
 	/* Room doubles at each power of two (the capacity follows from n):
 	 * one entry more each time made a batch of n routes copy O(n^2)
@@ -149,6 +150,8 @@ static void undo_release(struct undo *u)
 
 void undo_all(struct undo_log *log)
 {
+	bool any = log->n > 0;
+
 	while (log->n) {
 		struct undo *u = &log->entries[--log->n];
 
@@ -158,6 +161,9 @@ void undo_all(struct undo_log *log)
 			hook_restore(u->ifindex, u->hook, &u->prior, NULL);
 		undo_release(u);
 	}
+	/* Learners and flow tables follow the routes as they are again. */
+	if (any)
+		learn_sync_all();
 }
 
 void undo_free(struct undo_log *log)

@@ -248,6 +248,28 @@ static int map_create_error(struct load_ctx *c, const struct map_spec *m,
 			  m->max_entries, m->flags, strerror(-ret));
 }
 
+/* The template a map of maps is created with: a map like its inner ones
+ * (the kernel copies what it needs and keeps none of it), closed right
+ * after. One entry: the inner maps' own sizes are given when they are. */
+static int create_inner_template(struct load_ctx *c, const struct map_spec *m)
+{
+	const struct map_spec *in = m->inner;
+	struct bpf_sys_map_attr a = {
+		.type = in->type,
+		.key_size = in->key_size,
+		.value_size = in->value_size,
+		.max_entries = in->max_entries ? in->max_entries : 1,
+		.flags = in->flags,
+		.btf_fd = -1,
+		.inner_map_fd = -1,
+	};
+	int fd = bpf_sys_map_create(&a, NULL);
+
+	if (fd < 0)
+		return map_create_error(c, in, fd);
+	return fd;
+}
+
 static int create_map(struct load_ctx *c, size_t i)
 {
 	const struct map_spec *m = &c->obj->maps[i];
@@ -265,10 +287,15 @@ static int create_map(struct load_ctx *c, size_t i)
 	int fd;
 
 	if (m->type == BPF_MAP_TYPE_ARRAY_OF_MAPS ||
-	    m->type == BPF_MAP_TYPE_HASH_OF_MAPS)
-		return errmsg_set(c->err, ENOTSUP,
-				  "map \"%s\": maps of maps are not supported",
-				  m->name);
+	    m->type == BPF_MAP_TYPE_HASH_OF_MAPS) {
+		if (!m->inner)
+			return errmsg_set(c->err, ENOTSUP,
+					  "map \"%s\": a map of maps without its inner map's definition",
+					  m->name);
+		a.inner_map_fd = create_inner_template(c, m);
+		if (a.inner_map_fd < 0)
+			return a.inner_map_fd;
+	}
 	object_kernel_name(name, m->name);
 	if (m->btf_value_type_id)
 		load_btf(c);
@@ -278,6 +305,8 @@ static int create_map(struct load_ctx *c, size_t i)
 		a.btf_value_type_id = m->btf_value_type_id;
 		fd = bpf_sys_map_create(&a, NULL);
 		if (fd >= 0) {
+			if (a.inner_map_fd >= 0)
+				close(a.inner_map_fd);
 			c->lo->map_fds[i] = fd;
 			return 0;
 		}
@@ -289,6 +318,8 @@ static int create_map(struct load_ctx *c, size_t i)
 		a.btf_key_type_id = a.btf_value_type_id = 0;
 	}
 	fd = bpf_sys_map_create(&a, NULL);
+	if (a.inner_map_fd >= 0)
+		close(a.inner_map_fd);
 	if (fd < 0)
 		return map_create_error(c, m, fd);
 	c->lo->map_fds[i] = fd;

@@ -250,8 +250,10 @@ void object_close(struct object_spec *obj)
 		free(obj->progs[i].refs);
 	}
 	free(obj->progs);
-	for (i = 0; i < obj->nmaps; i++)
+	for (i = 0; i < obj->nmaps; i++) {
 		free(obj->maps[i].prog_slots);
+		free(obj->maps[i].inner);
+	}
 	free(obj->maps);
 	free(obj->btf);
 	elf_close(&obj->elf);

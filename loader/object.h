@@ -53,6 +53,12 @@ struct map_spec {
 	/* PROG_ARRAY static initialisation: slot -> program index */
 	struct { uint32_t slot; int prog; } *prog_slots;
 	size_t nprog_slots;
+	/* ARRAY_OF_MAPS / HASH_OF_MAPS (BTF `__array(values, struct inner)`
+	 * only): the inner map's definition. The loader creates the outer
+	 * map with a template made from it; the slots start empty, and
+	 * whoever fills them gives inner maps of this type, key and value
+	 * (their max_entries may differ, except for arrays). */
+	struct map_spec *inner;
 };
 
 /* One instruction that refers to a map (ld_imm64). In prog->insns its src_reg

@@ -2,10 +2,12 @@
 /* BTF-defined maps, SEC(".maps"): each map is a variable whose struct type
  * describes it with libbpf's __uint()/__type()/__array() members, and
  * PROG_ARRAY `values` initialisers, which name programs through the
- * relocations of .rel.maps. Pure: no system calls. */
+ * relocations of .rel.maps. A map of maps finds its inner map's definition
+ * in `__array(values, struct inner)`. Pure: no system calls. */
 #include "object_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,19 +71,23 @@ bad:
 }
 
 /* __array(values, T) is `T *values[]`; its offset tells where the
- * initialiser's relocations start. */
+ * initialiser's relocations start, and T (a struct) is the inner map's
+ * definition of a map of maps. */
 static int btf_values_member(struct open_ctx *c, const char *map,
 			     const struct btf_type *st,
-			     const struct btf_member *mb, int64_t *off)
+			     const struct btf_member *mb, int64_t *off,
+			     uint32_t *elem_type)
 {
 	uint32_t bits = BTF_INFO_KFLAG(st->info) ?
 				BTF_MEMBER_BIT_OFFSET(mb->offset) : mb->offset;
+	const struct btf_type *arr = resolve_kind(c, mb->type, BTF_KIND_ARRAY);
 
-	if (!resolve_kind(c, mb->type, BTF_KIND_ARRAY) || bits % 8)
+	if (!arr || bits % 8)
 		return errmsg_set(c->err, EINVAL,
 				  "map \"%s\": member \"values\" is not __array() (T *values[])",
 				  map);
 	*off = bits / 8;
+	*elem_type = btf_array_of(arr)->type;
 	return 0;
 }
 
@@ -102,6 +108,10 @@ struct btf_map_fields {
 	uint32_t key_type_size, value_type_size; /* from __type() */
 	uint32_t pinning;
 	bool have_type;
+	bool inner;                             /* an inner map's definition */
+	bool have_values;
+	int64_t values_off;
+	uint32_t values_type;                   /* __array()'s element type */
 };
 
 static int btf_map_member(struct open_ctx *c, struct map_spec *m,
@@ -132,24 +142,31 @@ static int btf_map_member(struct open_ctx *c, struct map_spec *m,
 		return btf_type_member(c, m->name, mb, name,
 				       &f->value_type_size,
 				       &m->btf_value_type_id);
-	if (!strcmp(name, "values"))
-		return btf_values_member(c, m->name, st, mb,
-					 &c->extents[m - c->obj->maps].values_off);
+	if (!strcmp(name, "values") && !f->inner) {
+		f->have_values = true;
+		return btf_values_member(c, m->name, st, mb, &f->values_off,
+					 &f->values_type);
+	}
 	return errmsg_set(c->err, EOPNOTSUPP,
 			  "map \"%s\": unsupported member \"%s\" in its BTF definition",
 			  m->name, name);
 }
 
-static int parse_btf_map_def(struct open_ctx *c, struct map_spec *m,
-			     uint32_t var_type)
+static bool is_map_of_maps(uint32_t type)
 {
-	struct btf_map_fields f = { 0 };
+	return type == BPF_MAP_TYPE_ARRAY_OF_MAPS ||
+	       type == BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
+/* The members of a definition struct into m and f. */
+static int parse_btf_map_struct(struct open_ctx *c, struct map_spec *m,
+				uint32_t type_id, struct btf_map_fields *f)
+{
 	const struct btf_type *st;
 	uint32_t id, i;
 	int ret;
 
-	m->origin = MAP_ORIGIN_BTF;
-	if (btf_skip_modifiers(&c->btf, var_type, &id, c->err))
+	if (btf_skip_modifiers(&c->btf, type_id, &id, c->err))
 		return errmsg_prefix(c->err, "map \"%s\"", m->name);
 	st = btf_type_by_id(&c->btf, id);
 	if (!st || btf_kind(st) != BTF_KIND_STRUCT)
@@ -158,26 +175,79 @@ static int parse_btf_map_def(struct open_ctx *c, struct map_spec *m,
 				  m->name,
 				  st ? btf_kind_name(btf_kind(st)) : "void");
 	for (i = 0; i < btf_vlen(st); i++) {
-		ret = btf_map_member(c, m, st, &btf_members(st)[i], &f);
+		ret = btf_map_member(c, m, st, &btf_members(st)[i], f);
 		if (ret)
 			return ret;
 	}
-	if (!f.have_type)
+	if (!f->have_type)
 		return errmsg_set(c->err, EINVAL,
 				  "map \"%s\": its BTF definition has no \"type\"",
 				  m->name);
-	if (m->type == BPF_MAP_TYPE_PROG_ARRAY) {
-		/* the kernel insists on 4/4 and libbpf fills them in */
-		if (!f.key_size && !f.key_type_size)
-			f.key_size = 4;
-		if (!f.value_size && !f.value_type_size)
-			f.value_size = 4;
+	if (m->type == BPF_MAP_TYPE_PROG_ARRAY || is_map_of_maps(m->type)) {
+		/* the kernel insists on 4/4 (an fd in, an id out) and
+		 * libbpf fills them in */
+		if (!f->key_size && !f->key_type_size)
+			f->key_size = 4;
+		if (!f->value_size && !f->value_type_size)
+			f->value_size = 4;
 	}
-	ret = merge_size(c, m->name, "key", f.key_size, f.key_type_size,
+	ret = merge_size(c, m->name, "key", f->key_size, f->key_type_size,
 			 &m->key_size);
 	if (!ret)
-		ret = merge_size(c, m->name, "value", f.value_size,
-				 f.value_type_size, &m->value_size);
+		ret = merge_size(c, m->name, "value", f->value_size,
+				 f->value_type_size, &m->value_size);
+	return ret;
+}
+
+/* __array(values, struct inner) of a map of maps: the inner definition,
+ * a struct behind the array's element pointer. */
+static int parse_inner_def(struct open_ctx *c, struct map_spec *m,
+			   const struct btf_map_fields *f)
+{
+	struct btf_map_fields inner_f = { .inner = true };
+	const struct btf_type *ptr;
+	struct map_spec *in;
+	int ret;
+
+	if (!f->have_values)
+		return errmsg_set(c->err, EINVAL,
+				  "map \"%s\": a map of maps needs its inner map's definition (__array(values, struct ...))",
+				  m->name);
+	ptr = resolve_kind(c, f->values_type, BTF_KIND_PTR);
+	if (!ptr)
+		return errmsg_set(c->err, EINVAL,
+				  "map \"%s\": member \"values\" is not an array of pointers to a map definition",
+				  m->name);
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return errmsg_set(c->err, ENOMEM, "out of memory");
+	m->inner = in;
+	snprintf(in->name, sizeof(in->name), "%.50s.inner", m->name);
+	in->origin = MAP_ORIGIN_BTF;
+	ret = parse_btf_map_struct(c, in, ptr->type, &inner_f);
+	if (ret)
+		return ret;
+	if (inner_f.pinning)
+		return errmsg_set(c->err, EINVAL,
+				  "map \"%s\": an inner map is not pinned by itself",
+				  m->name);
+	if (is_map_of_maps(in->type) || in->type == BPF_MAP_TYPE_PROG_ARRAY)
+		return errmsg_set(c->err, EOPNOTSUPP,
+				  "map \"%s\": inner maps of type %u are not supported",
+				  m->name, in->type);
+	/* A template only: the kernel keeps none of its BTF. */
+	in->btf_key_type_id = in->btf_value_type_id = 0;
+	return check_map_type(c, in);
+}
+
+static int parse_btf_map_def(struct open_ctx *c, struct map_spec *m,
+			     uint32_t var_type)
+{
+	struct btf_map_fields f = { .values_off = -1 };
+	int ret;
+
+	m->origin = MAP_ORIGIN_BTF;
+	ret = parse_btf_map_struct(c, m, var_type, &f);
 	if (ret)
 		return ret;
 	if (f.pinning != 0 && f.pinning != LIBBPF_PIN_BY_NAME)
@@ -185,12 +255,14 @@ static int parse_btf_map_def(struct open_ctx *c, struct map_spec *m,
 				  "map \"%s\": unsupported pinning %u (0 none, 1 by name)",
 				  m->name, f.pinning);
 	m->pinning = f.pinning ? MAP_PIN_BY_NAME : MAP_PIN_NONE;
-	if (c->extents[m - c->obj->maps].values_off >= 0 &&
-	    m->type != BPF_MAP_TYPE_PROG_ARRAY)
-		return errmsg_set(c->err, EOPNOTSUPP,
-				  "map \"%s\": \"values\" is only supported for PROG_ARRAY maps",
-				  m->name);
-	return check_map_type(c, m);
+	c->extents[m - c->obj->maps].values_off = f.values_off;
+	if (is_map_of_maps(m->type))
+		ret = parse_inner_def(c, m, &f);
+	else if (f.have_values && m->type != BPF_MAP_TYPE_PROG_ARRAY)
+		ret = errmsg_set(c->err, EOPNOTSUPP,
+				 "map \"%s\": \"values\" is only supported for PROG_ARRAY maps and maps of maps",
+				 m->name);
+	return ret ? ret : check_map_type(c, m);
 }
 
 /* The VAR called name in DATASEC ds: its type, or 0. */
@@ -311,6 +383,10 @@ static int values_reloc(struct open_ctx *c, uint32_t shndx,
 		start = m->sec_offset + (uint64_t)e->values_off;
 		if (r->offset < start || r->offset >= m->sec_offset + e->size)
 			continue;
+		if (is_map_of_maps(m->type))
+			return errmsg_set(c->err, EOPNOTSUPP,
+					  "map \"%s\": initialising a map of maps (with \"%s\") is not supported",
+					  m->name, sym->name);
 		rel = r->offset - start;
 		if (rel % 8 || rel / 8 >= m->max_entries)
 			return errmsg_set(c->err, EINVAL,

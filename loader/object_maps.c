@@ -43,8 +43,10 @@ int check_map_type(struct open_ctx *c, const struct map_spec *m)
 	if (m->type == BPF_MAP_TYPE_UNSPEC)
 		return errmsg_set(c->err, EINVAL, "map \"%s\": no map type",
 				  m->name);
-	if (m->type == BPF_MAP_TYPE_ARRAY_OF_MAPS ||
-	    m->type == BPF_MAP_TYPE_HASH_OF_MAPS)
+	/* Maps of maps need their inner map's definition: only BTF gives
+	 * it (iproute2's inner_id scheme is not supported). */
+	if ((m->type == BPF_MAP_TYPE_ARRAY_OF_MAPS ||
+	     m->type == BPF_MAP_TYPE_HASH_OF_MAPS) && !m->inner)
 		return errmsg_set(c->err, EOPNOTSUPP,
 				  "map \"%s\": maps of maps are not supported",
 				  m->name);

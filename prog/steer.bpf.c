@@ -191,6 +191,9 @@ route_of(struct __sk_buff *skb, struct steer_tag *tag)
 	return route;
 }
 
+/* Learn routes (after what they share: the tag, the counters). */
+#include "steer_learn.h"
+
 static __always_inline int steer_packet(struct __sk_buff *skb,
 					const bool check_mtu)
 {
@@ -201,6 +204,10 @@ static __always_inline int steer_packet(struct __sk_buff *skb,
 	long ret;
 
 	route = route_of(skb, &tag);
+	/* A learn route sends a flow back the way its last request came
+	 * (steer_learn.h). Via routes pay this one test. */
+	if (route && (route->flags & STEER_ROUTE_LEARN))
+		return steer_learn_route(skb, route);
 	/* Already leaving through the route's interface (or arriving on it,
 	 * at ingress): redirecting to itself would loop, and the normal path
 	 * is the right one. Not counted: nothing was steered. */
@@ -284,6 +291,31 @@ SEC("tc/compat")
 int steer_compat(struct __sk_buff *skb)
 {
 	return steer_packet(skb, false);
+}
+
+/* Return-path learning (steer_learn.h), after steer (an object's first
+ * program is the one tcsteer attaches by default), in sections of their
+ * own: tools that take "section tc" (tc, the benchmarks' floor) get steer.
+ * The learner, on the ingress hook of the interfaces learn routes name. */
+SEC("tc/learn")
+int steer_learn(struct __sk_buff *skb)
+{
+	return steer_learn_packet(skb);
+}
+
+/* The lookup for packets of learn routes, reached from steer through
+ * steer_tail; steer_reply_compat for kernels without bpf_check_mtu(), as
+ * steer_compat. */
+SEC("tc/reply")
+int steer_reply(struct __sk_buff *skb)
+{
+	return steer_reply_packet(skb, true);
+}
+
+SEC("tc/reply_compat")
+int steer_reply_compat(struct __sk_buff *skb)
+{
+	return steer_reply_packet(skb, false);
 }
 
 /* bpf_redirect_neigh() is not GPL-only, but a GPL-compatible license keeps

@@ -67,13 +67,13 @@ int table_dir(const struct state *s, const char *name, char *out, size_t len)
 void table_init(struct steer_table *t, const char *name)
 {
 	memset(t, 0, sizeof(*t));
-	t->v4 = t->v6 = t->stats = t->meta = -1;
+	t->v4 = t->v6 = t->stats = t->meta = t->tail = t->flows = -1;
 	snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
 }
 
 void table_close(struct steer_table *t)
 {
-	int *fds[] = { &t->v4, &t->v6, &t->stats, &t->meta };
+	int *fds[] = { &t->v4, &t->v6, &t->stats, &t->meta, &t->tail, &t->flows };
 	unsigned int i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -85,15 +85,28 @@ void table_close(struct steer_table *t)
 
 /* Which steering map fd is, by name and sizes: 0 and its slot in t, 1 for a
  * map that is none of them, -EPROTO for a steering map of a format this
- * tcsteer does not know. */
+ * tcsteer does not know, another -errno if it cannot be asked. */
 static int classify_map(struct steer_table *t, int fd)
 {
 	struct bpf_map_info info;
 	uint32_t key, now, v1, format;
-	int *slot;
+	int *slot, r;
 
-	if (bpf_sys_map_get_info(fd, &info, NULL))
-		return 1;
+	r = bpf_sys_map_get_info(fd, &info, NULL);
+	if (r)
+		return r;
+	if (!strcmp(info.name, STEER_MAP_TAIL) || !strcmp(info.name, STEER_MAP_FLOWS)) {
+		bool tail = !strcmp(info.name, STEER_MAP_TAIL);
+
+		slot = tail ? &t->tail : &t->flows;
+		if (info.type != (tail ? BPF_MAP_TYPE_PROG_ARRAY : BPF_MAP_TYPE_ARRAY_OF_MAPS) ||
+		    info.key_size != 4 || info.value_size != 4 || info.max_entries != 1)
+			return 1;
+		if (*slot >= 0)
+			close(*slot);
+		*slot = fd;
+		return 0;
+	}
 	if (!strcmp(info.name, STEER_MAP_V4)) {
 		slot = &t->v4;
 		key = sizeof(struct steer_key4);
@@ -144,6 +157,31 @@ static int open_pin(const char *dir, const char *name, int *fd)
 	return *fd;
 }
 
+/* The learn maps, if the table has them (one made before learn routes
+ * has not, nor one of tcsteer 0.1); an error is one: a table read without
+ * them would look like one without learn routes. */
+static int open_learn_pins(const char *dir, struct steer_table *t, struct errmsg *err)
+{
+	static const char *const maps[] = { STEER_MAP_TAIL, STEER_MAP_FLOWS };
+	unsigned int i;
+	int fd, r;
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		r = open_pin(dir, maps[i], &fd);
+		if (r == -ENOENT)
+			continue;
+		if (r >= 0) {
+			r = classify_map(t, fd);
+			if (r)
+				close(fd);
+		}
+		if (r < 0)
+			return errmsg_set(err, -r, "cannot open %s/%s: %s", dir, maps[i],
+					  strerror(-r));
+	}
+	return 0;
+}
+
 int table_open_pinned(struct state *s, const char *name, struct steer_table *t,
 		      struct errmsg *err)
 {
@@ -169,12 +207,20 @@ int table_open_pinned(struct state *s, const char *name, struct steer_table *t,
 		if (r) {
 			close(fd);
 			table_close(t);
+			if (r < 0 && r != -EPROTO)
+				return errmsg_set(err, -r, "cannot read %s/%s: %s", dir, maps[i],
+						  strerror(-r));
 			return errmsg_set(err, EPROTO, "%s/%s is not a tcsteer %s map of a "
 					  "known format", dir, maps[i], maps[i]);
 		}
 	}
 	if (open_pin(dir, META_MAP_NAME, &t->meta) < 0)
 		t->meta = -1;
+	r = open_learn_pins(dir, t, err);
+	if (r) {
+		table_close(t);
+		return r;
+	}
 	t->pinned = true;
 	return complete(t, dir, err);
 }
@@ -347,6 +393,10 @@ int table_pin(struct state *s, struct steer_table *t, struct errmsg *err)
 		return r;
 	r = pin_fd(dir, STEER_MAP_V4, t->v4, err) ?: pin_fd(dir, STEER_MAP_V6, t->v6, err) ?:
 	    pin_fd(dir, STEER_MAP_STATS, t->stats, err);
+	if (!r && t->tail >= 0)
+		r = pin_fd(dir, STEER_MAP_TAIL, t->tail, err);
+	if (!r && t->flows >= 0)
+		r = pin_fd(dir, STEER_MAP_FLOWS, t->flows, err);
 	if (!r && t->meta >= 0) {
 		r = pin_fd(dir, META_MAP_NAME, t->meta, err);
 		if (!r)

@@ -24,6 +24,10 @@ struct steer_table {
 	char name[IF_NAMESIZE];
 	int v4, v6, stats;      /* the steering maps */
 	int meta;               /* its tcsteer_meta, -1 if it has none (yet) */
+	/* Learn routes' (learn.h): the jump to the lookup (every table made
+	 * by this tcsteer has it) and the flow table's slot (made with the
+	 * first learn route); -1 where the table has none. */
+	int tail, flows;
 	struct tcsteer_meta info;
 	uint32_t format;        /* STEER_FORMAT_VERSION, or 1 for tcsteer 0.1's */
 	uint32_t stats_id;      /* the counters map's id: the table's identity */

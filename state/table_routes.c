@@ -164,7 +164,8 @@ static int append_entry(struct route_entry **out, size_t *n, size_t *cap,
 }
 
 /* Walk one LPM trie with get_next_key; entries deleted meanwhile are
- * skipped (lookup ENOENT). */
+ * skipped (lookup ENOENT), any other error ends the walk: a route left out
+ * would read as no route. */
 static int list_family(int fd, int family, struct route_entry **out, size_t *n,
 		       size_t *cap)
 {
@@ -178,8 +179,11 @@ static int list_family(int fd, int family, struct route_entry **out, size_t *n,
 		k = next;
 		prev = &k;
 		memset(&e, 0, sizeof(e));
-		if (bpf_sys_map_lookup(fd, &k, &e.route, 0, NULL))
+		r = bpf_sys_map_lookup(fd, &k, &e.route, 0, NULL);
+		if (r == -ENOENT)
 			continue;
+		if (r)
+			return r;
 		e.prefix.family = family;
 		e.prefix.prefixlen = family == AF_INET ? k.v4.prefixlen : k.v6.prefixlen;
 		memcpy(e.prefix.addr, family == AF_INET ? k.v4.addr : k.v6.addr, alen);

@@ -13,6 +13,23 @@
 #define STEER_MAP_V4    "steer_v4"
 #define STEER_MAP_V6    "steer_v6"
 #define STEER_MAP_STATS "steer_stats"
+/* The flow table of learn routes: an ARRAY_OF_MAPS with one slot, empty
+ * until the first learn route is added; the CLI then puts an LRU hash
+ * there (struct steer_flow_key -> struct steer_flow), pinned next to the
+ * table as STEER_MAP_FLOW_LRU, and takes it out with the last learn route.
+ * So a table without learn routes costs one pointer, not a preallocated
+ * LRU (docs/design.md, "Return-path learning"). */
+#define STEER_MAP_FLOWS "steer_flows"
+#define STEER_MAP_FLOW_LRU "steer_flow_lru"
+/* A PROG_ARRAY with one slot, empty like steer_flows until the first learn
+ * route: the CLI puts the lookup's program there (STEER_PROG_REPLY), which
+ * the steering program jumps to for a packet of a learn route. The
+ * learner is STEER_PROG_LEARN, on the ingress of every interface a learn
+ * route names. */
+#define STEER_MAP_TAIL "steer_tail"
+#define STEER_PROG_REPLY "steer_reply"
+#define STEER_PROG_REPLY_COMPAT "steer_reply_compat" /* no bpf_check_mtu(): 5.10, 5.11 */
+#define STEER_PROG_LEARN "steer_learn"
 
 /* Route slots: counters are a per-CPU array indexed by slot, preallocated,
  * so its size costs STEER_MAX_ROUTES * 16 bytes per possible CPU (16 KiB a
@@ -70,10 +87,53 @@ struct steer_route {
 	__u32 learn_ifindex[STEER_LEARN_MAX];
 };
 
+/* The flow table's size when `route add ... learn` gives none (`flows N`):
+ * entries of about 128 bytes each, preallocated by the kernel when the
+ * table's first learn route is added (8 MiB for the default). A flow takes
+ * one entry, and every remote address one more (the address pair, below). */
+#ifndef STEER_FLOWS_DEFAULT
+#define STEER_FLOWS_DEFAULT 65536
+#endif
+#define STEER_FLOWS_MIN 16
+#define STEER_FLOWS_MAX (1u << 24)
+
+#define STEER_FLOW_V4 4
+#define STEER_FLOW_V6 6
+
+/* A learned flow, as seen from this host: `local` is the address the
+ * request was sent to (in a learn prefix), `remote` the one it came from.
+ * TCP, UDP, UDP-Lite, SCTP and DCCP flows are keyed by their ports, ICMP
+ * and ICMPv6 echo by the echo id (as remote_port; local_port 0). Every
+ * request also teaches its address pair (proto 0, ports 0): the way back
+ * for what has no ports of its own (fragments after the first, ICMP
+ * errors, other protocols). IPv4 addresses take the first 4 bytes, the
+ * rest is zero; so are the padding bytes. */
+struct steer_flow_key {
+	__u8 local[16];
+	__u8 remote[16];
+	__be16 local_port;
+	__be16 remote_port;
+	__u8 proto;                     /* IPPROTO_*, 0: the address pair */
+	__u8 family;                    /* STEER_FLOW_V4 or STEER_FLOW_V6 */
+	__u16 pad;
+};
+
+/* The way back: the reply's Ethernet addresses (the request's source MAC,
+ * the router, as destination; its destination MAC, the interface's own,
+ * as source) and the interface the request came in on. seen_ns: when a
+ * request last said so (bpf_ktime_get_ns(), CLOCK_MONOTONIC; refreshed
+ * at most once a second). */
+struct steer_flow {
+	__u8 eth[12];                   /* destination MAC, then source MAC */
+	__u32 ifindex;
+	__u64 seen_ns;
+};
+
 /* Per route (slot), per CPU. packets/bytes: steered. toobig: dropped
  * because they did not fit the output interface's MTU (the sender was
  * told). passed: matched the route but were left to the main table (its
- * interface is gone; for a learn route, a flow never seen). */
+ * interface is gone; for a learn route, a flow never seen, or learned on
+ * an interface the route no longer names). */
 struct steer_counter {
 	__u64 packets;
 	__u64 bytes;

@@ -47,6 +47,7 @@ BPF_HELPER(long, tail_call, void *ctx, void *prog_array, __u32 index);
 BPF_HELPER(long, redirect, __u32 ifindex, __u64 flags);
 BPF_HELPER(long, redirect_neigh, __u32 ifindex, struct bpf_redir_neigh *params,
 	   int plen, __u64 flags);
+BPF_HELPER(__u64, ktime_get_ns, void);
 BPF_HELPER(long, skb_load_bytes, const void *skb, __u32 offset, void *to,
 	   __u32 len);
 BPF_HELPER(__u32, get_smp_processor_id, void);

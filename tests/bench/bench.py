@@ -34,7 +34,8 @@ from benchlib import (BenchError, Netns, attached_count,  # noqa: E402
                       perf_attribution, perf_record, run, state_dir,
                       strace_phases, summary, time_once, write_json)
 
-SECTIONS = ("attach", "profile", "many", "datapath", "e2e", "footprint")
+SECTIONS = ("attach", "profile", "many", "datapath", "learn", "e2e",
+            "footprint")
 
 # How much each section measures: a full run (a few minutes) and --smoke,
 # which only proves that every peer attaches and every measurement runs.
@@ -45,13 +46,14 @@ FULL = {"attach_sets": (("steer", 30), ("kept", 30), ("small", 20),
         "profile_peers": None,
         "many_sizes": (1, 16, 64, 256),
         "many_runs": {1: 9, 16: 9, 64: 9, 256: 5}, "rss_runs": 3,
-        "dp_args": [], "e2e_rounds": 6}
+        "dp_args": [], "learn_args": [], "e2e_rounds": 6}
 SMOKE = {"attach_sets": (("steer", 2), ("kept", 2)), "attach_warmup": 0,
          "attach_rounds": 1,
          "verifier_runs": 1, "start_runs": 3, "strace_runs": 1,
          "perf_runs": 2, "profile_peers": ("tcsteer", "floor (static)"),
          "many_sizes": (1, 3), "many_runs": {1: 1, 3: 1}, "rss_runs": 1,
-         "dp_args": ["-s", "1,1000", "-t", "2", "-k", "3"], "e2e_rounds": 1}
+         "dp_args": ["-s", "1,1000", "-t", "2", "-k", "3"],
+         "learn_args": ["-t", "2", "-k", "3", "-f", "1000"], "e2e_rounds": 1}
 
 
 class Ctx:
@@ -463,6 +465,25 @@ def section_datapath(ctx):
                           "us_per_update": float(f[4])})
     write_json(os.path.join(ctx.results, "datapath.json"),
                {"runs": runs, "fills": fills})
+
+
+# ---- return-path learning -------------------------------------------------
+
+def section_learn(ctx):
+    """ns per packet of learn routes against a via route (learn_bench.c)."""
+    argv = [ctx.tool("learn_bench")] + ctx.p["learn_args"] + \
+        [os.path.join(ctx.tools, "dp", "steer.o")]
+    log("learn: %s" % " ".join(argv[1:]))
+    p = run(argv, timeout=300)
+    runs = []
+    for line in p.stdout.splitlines():
+        f = line.split("\t")
+        if f[0] == "run":
+            runs.append({"prog": f[1], "case": f[2], "family": f[3],
+                         "ns": int(f[4]), "ns_min": int(f[5]),
+                         "ns_max": int(f[6]), "repeat": int(f[7]),
+                         "retval": int(f[8])})
+    write_json(os.path.join(ctx.results, "learn.json"), {"runs": runs})
 
 
 # ---- end to end in the netns lab -------------------------------------------

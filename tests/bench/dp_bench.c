@@ -215,7 +215,7 @@ static char pin_dir[64];
 static void remove_pins(void)
 {
 	static const char *const names[] = { STEER_MAP_V4, STEER_MAP_V6,
-					     STEER_MAP_STATS };
+					     STEER_MAP_STATS, STEER_MAP_TAIL };
 	char path[128];
 	size_t i;
 

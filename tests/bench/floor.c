@@ -93,16 +93,20 @@ struct floor_map {
 	const char *name;
 	uint32_t type, key, value, flags;
 	int fd;
+	uint32_t max;                   /* 0: STEER_MAX_ROUTES */
 };
 
 /* The steering program's maps, as prog/steer.bpf.c defines them. */
 static struct floor_map maps[] = {
 	{ STEER_MAP_V4, BPF_MAP_TYPE_LPM_TRIE, sizeof(struct steer_key4),
-	  sizeof(struct steer_route), BPF_F_NO_PREALLOC, -1 },
+	  sizeof(struct steer_route), BPF_F_NO_PREALLOC, -1, 0 },
 	{ STEER_MAP_V6, BPF_MAP_TYPE_LPM_TRIE, sizeof(struct steer_key6),
-	  sizeof(struct steer_route), BPF_F_NO_PREALLOC, -1 },
+	  sizeof(struct steer_route), BPF_F_NO_PREALLOC, -1, 0 },
 	{ STEER_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(uint32_t),
-	  sizeof(struct steer_counter), 0, -1 },
+	  sizeof(struct steer_counter), 0, -1, 0 },
+	/* the jump to the lookup of learn routes, empty */
+	{ STEER_MAP_TAIL, BPF_MAP_TYPE_PROG_ARRAY, sizeof(uint32_t),
+	  sizeof(uint32_t), 0, -1, 1 },
 };
 #define NMAPS (sizeof(maps) / sizeof(maps[0]))
 
@@ -129,7 +133,7 @@ static void create_maps(void)
 		a.map_type = maps[i].type;
 		a.key_size = maps[i].key;
 		a.value_size = maps[i].value;
-		a.max_entries = STEER_MAX_ROUTES;
+		a.max_entries = maps[i].max ? maps[i].max : STEER_MAX_ROUTES;
 		a.map_flags = maps[i].flags;
 		strncpy(a.map_name, maps[i].name, sizeof(a.map_name) - 1);
 		maps[i].fd = sys_bpf(BPF_MAP_CREATE, &a);

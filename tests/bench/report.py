@@ -218,6 +218,38 @@ def datapath_rows(t, dp):
                   idx.get(("orig_style", fam, case, big)), ns)
 
 
+def learn_index(lr):
+    return {(r["prog"], r["case"], r["family"]): r["ns"] for r in lr["runs"]}
+
+
+def learn_rows(t, lr):
+    idx = learn_index(lr)
+    for fam in ("ipv4", "ipv6"):
+        via = idx.get(("steer", "via", fam))
+        t.add("learn", "%s learned hit vs via hit" % fam,
+              idx.get(("steer", "learned", fam)), via, ns)
+        t.add("learn", "%s unknown flow vs via hit" % fam,
+              idx.get(("steer", "unknown", fam)), via, ns)
+        t.add("learn", "%s learner, a request vs via hit" % fam,
+              idx.get(("steer_learn", "request", fam)), via, ns)
+        t.add("learn", "%s learner, other traffic vs miss" % fam,
+              idx.get(("steer_learn", "other", fam)),
+              idx.get(("steer", "miss", fam)), ns)
+
+
+def md_learn(lr):
+    idx = learn_index(lr)
+    cases = (("steer", "via"), ("steer", "learned"), ("steer", "unknown"),
+             ("steer", "miss"), ("steer_learn", "request"),
+             ("steer_learn", "other"))
+    out = ["| program | case | ipv4 | ipv6 |", "|---|---|---|---|"]
+    for prog, case in cases:
+        out.append("| %s | %s | %s | %s |" % (
+            prog, case, idx.get((prog, case, "ipv4"), "-"),
+            idx.get((prog, case, "ipv6"), "-")))
+    return "\n".join(out)
+
+
 def mid(xs):
     """Median: one disturbed round (a shared machine) must not decide."""
     return statistics.median(xs) if xs else None
@@ -437,6 +469,7 @@ def main():
                                ("profile", profile_rows, None),
                                ("many", many_rows, md_many),
                                ("datapath", datapath_rows, md_datapath),
+                               ("learn", learn_rows, md_learn),
                                ("e2e", e2e_rows, md_e2e),
                                ("footprint", footprint_rows, md_footprint)):
         data = load(results, name)

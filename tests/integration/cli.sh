@@ -64,7 +64,7 @@ expect_error "help of an unknown command" 'no help for "nope"' "$TCSTEER" help n
 check "a table named help is a table name" bash -c "! $TCSTEER route show table help 2>&1 | grep -q Usage"
 
 # ---- --dry-run elsewhere ------------------------------------------------------------
-expect_error "--dry-run route add is refused" "--dry-run applies to attach only" \
+expect_error "--dry-run route add (via) is refused" "--dry-run applies to attach and route add ... learn only" \
 	ts_c --dry-run route add 10.1.0.0/16 via 10.78.0.2 dev e1
 check "the man page says it is refused" bash -c "man -l '$TCSTEER_SRC/docs/tcsteer.8' 2>/dev/null | tr -s ' \n' ' ' | grep -q 'refuses the option (exit 2)'"
 

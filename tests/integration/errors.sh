@@ -81,7 +81,7 @@ still_working "after an unknown program"
 expect_error "unknown device" 'device "nosuchdev0" not found' ts attach dev nosuchdev0
 expect_error "bad command" "unknown command" ts frobnicate
 expect_error "missing dev" "expected \"dev IFACE\"" ts attach
-expect_error "--dry-run with a command that would act" "applies to attach only" \
+expect_error "--dry-run with a command that would act" "applies to attach and route add ... learn only" \
 	ts --dry-run route del 192.0.2.0/24 table "$DEV"
 
 # Without privilege: root with every capability dropped.

@@ -1015,6 +1015,63 @@ static void test_obj_btf_maps(void **state)
 	close_object(&ob);
 }
 
+/* A map of maps: created with a template, pinned and reused by name, its
+ * slot filled afterwards with an inner map bigger than the template (a
+ * hash's size is not part of its type), and one of another type refused. */
+static void test_obj_map_in_map(void **state)
+{
+	struct load_opts o = quiet_opts(NULL);
+	struct bpf_sys_map_attr a = { .type = BPF_MAP_TYPE_LRU_HASH, .key_size = 4,
+				      .value_size = 8, .max_entries = 4096,
+				      .btf_fd = -1, .inner_map_fd = -1 };
+	struct loaded_object lo, lo2;
+	struct errmsg err = { 0 };
+	struct bpf_map_info info;
+	struct opened ob;
+	uint32_t zero = 0, len = sizeof(packet), inner_id = 0;
+	uint64_t val = 42;
+	char path[PATH_MAX];
+	int m, inner;
+
+	open_object(&ob, "map_in_map", "mim_prog");
+	if (object_load(&ob.obj, ob.prog, &o, &lo, &err) < 0)
+		fail_msg("%s", err.text);
+	assert_int_equal(run_prog(lo.prog_fd, 1), 1);
+	m = map_index(&ob.obj, "mim_outer");
+	assert_int_equal(bpf_sys_map_get_info(lo.map_fds[m], &info, &err), 0);
+	assert_int_equal(info.type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+
+	inner = bpf_sys_map_create(&a, &err);
+	assert_true(inner >= 0);
+	assert_int_equal(bpf_sys_map_update(lo.map_fds[m], &zero, &inner, BPF_ANY, &err), 0);
+	assert_int_equal(run_prog(lo.prog_fd, 1), 2);
+	assert_int_equal(bpf_sys_map_update(inner, &len, &val, BPF_ANY, &err), 0);
+	assert_int_equal(run_prog(lo.prog_fd, 1), 42);
+	/* From user space, a slot reads as the inner map's id. */
+	assert_int_equal(bpf_sys_map_lookup(lo.map_fds[m], &zero, &inner_id, 0, &err), 0);
+	assert_int_equal(bpf_sys_map_get_info(inner, &info, &err), 0);
+	assert_int_equal(inner_id, info.id);
+	close(inner);
+	loaded_object_close(&lo);
+
+	/* The pin keeps the outer map and, through it, the inner one. */
+	if (object_load(&ob.obj, ob.prog, &o, &lo2, &err) < 0)
+		fail_msg("reload: %s", err.text);
+	assert_int_equal(run_prog(lo2.prog_fd, 1), 42);
+	a.type = BPF_MAP_TYPE_HASH;
+	inner = bpf_sys_map_create(&a, &err);
+	assert_true(inner >= 0);
+	assert_int_equal(bpf_sys_map_update(lo2.map_fds[m], &zero, &inner, BPF_ANY, NULL),
+			 -EINVAL);
+	close(inner);
+	assert_int_equal(bpf_sys_map_delete(lo2.map_fds[m], &zero, &err), 0);
+	assert_int_equal(run_prog(lo2.prog_fd, 1), 1);
+	loaded_object_close(&lo2);
+	snprintf(path, sizeof(path), "%s/mim_outer", pin_dir);
+	assert_int_equal(unlink(path), 0);
+	close_object(&ob);
+}
+
 static void test_obj_global_data(void **state)
 {
 	struct load_opts o = quiet_opts(NULL);
@@ -1151,6 +1208,7 @@ int main(void)
 		T(test_obj_legacy_maps),
 		T(test_obj_elf_maps),
 		T(test_obj_btf_maps),
+		T(test_obj_map_in_map),
 		T(test_obj_global_data),
 		T(test_obj_tail_call),
 		T(test_obj_reject),

@@ -464,6 +464,41 @@ static void test_btf_maps(void **state)
 	object_close(&obj);
 }
 
+/* BTF maps of maps: the outer map is 4/4, its inner definition comes from
+ * __array(values, struct ...), without BTF ids (a template only). */
+static void test_map_in_map(void **state)
+{
+	const struct map_spec *outer, *hash;
+	struct object_spec obj;
+
+	open_object(&obj, "map_in_map");
+	assert_int_equal(obj.nmaps, 2);
+	outer = map_named(&obj, "mim_outer");
+	assert_int_equal(outer->type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	assert_int_equal(outer->key_size, 4);
+	assert_int_equal(outer->value_size, 4);
+	assert_int_equal(outer->max_entries, 1);
+	assert_int_equal(outer->pinning, MAP_PIN_BY_NAME);
+	assert_int_equal(outer->btf_value_type_id, 0);
+	assert_int_equal(outer->nprog_slots, 0);
+	assert_non_null(outer->inner);
+	assert_int_equal(outer->inner->type, BPF_MAP_TYPE_LRU_HASH);
+	assert_int_equal(outer->inner->key_size, 4);
+	assert_int_equal(outer->inner->value_size, 8);
+	assert_int_equal(outer->inner->max_entries, 1);
+	assert_int_equal(outer->inner->btf_key_type_id, 0);
+	assert_int_equal(outer->inner->btf_value_type_id, 0);
+	hash = map_named(&obj, "mim_hash");
+	assert_int_equal(hash->type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	assert_int_equal(hash->pinning, MAP_PIN_NONE);
+	assert_non_null(hash->inner);
+	assert_int_equal(hash->inner->type, BPF_MAP_TYPE_ARRAY);
+	assert_int_equal(hash->inner->max_entries, 4);
+	assert_int_equal(hash->inner->value_size, 4);
+	assert_int_equal(obj.progs[0].nrefs, 2);
+	object_close(&obj);
+}
+
 static void test_global_data(void **state)
 {
 	/* (map, offset) of each reference, as the source uses them */
@@ -1129,6 +1164,7 @@ static void test_bad_code(void **state)
 static const char *const all_objects[] = {
 	"pass", "legacy_maps", "elf_maps", "btf_maps", "global_data",
 	"subprog", "tail_call", "multi_prog", "reject", "callback_unsupported",
+	"map_in_map",
 };
 
 /* Every prefix and every single-byte change of every object: object_open
@@ -1172,6 +1208,7 @@ int main(void)
 		cmocka_unit_test(test_legacy_maps),
 		cmocka_unit_test(test_elf_maps),
 		cmocka_unit_test(test_btf_maps),
+		cmocka_unit_test(test_map_in_map),
 		cmocka_unit_test(test_global_data),
 		cmocka_unit_test(test_subprog),
 		cmocka_unit_test(test_tail_call),

@@ -254,6 +254,7 @@ static int group_teardown(void **state)
 		unpin(STEER_MAP_V4);
 		unpin(STEER_MAP_V6);
 		unpin(STEER_MAP_STATS);
+		unpin(STEER_MAP_TAIL);
 		if (rmdir(S.pin_dir))
 			fprintf(stderr, "rmdir %s: %s\n", S.pin_dir,
 				strerror(errno));
