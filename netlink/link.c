@@ -55,60 +55,33 @@ int link_parse_msg(const struct nlmsghdr *nlh, size_t len,
 		   struct link_info *out)
 {
 	const struct ifinfomsg *ifi;
-	size_t plen;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (!nlh || len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
-	    nlh->nlmsg_len > len)
-		return -EBADMSG;
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return -ENOMSG;
-	plen = mnl_nlmsg_get_payload_len(nlh);
-	if (plen < sizeof(*ifi))
-		return -EBADMSG;
-	ifi = mnl_nlmsg_get_payload(nlh);
+	ifi = nl_msg_header(nlh, len, RTM_NEWLINK, sizeof(*ifi), &ret);
+	if (!ifi)
+		return ret;
 	out->ifindex = ifi->ifi_index;
 	out->flags = ifi->ifi_flags;
-	if (nl_parse_attrs((const char *)ifi + MNL_ALIGN(sizeof(*ifi)),
-			   plen - MNL_ALIGN(sizeof(*ifi)), on_link_attr,
-			   out) != MNL_CB_OK)
-		return -EBADMSG;
-	return 0;
+	return nl_parse_msg_attrs(nlh, sizeof(*ifi), on_link_attr, out);
 }
 
-struct link_reply {
-	struct link_info *out;
-	bool found;
-	bool malformed;
-};
-
-static int on_link_msg(const struct nlmsghdr *nlh, void *data)
+static int parse_link(const struct nlmsghdr *nlh, size_t len, void *out)
 {
-	struct link_reply *r = data;
-	int ret = link_parse_msg(nlh, nlh->nlmsg_len, r->out);
-
-	if (ret == -ENOMSG)
-		return MNL_CB_OK;
-	if (ret < 0) {
-		r->malformed = true;
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	r->found = true;
-	return MNL_CB_STOP;
+	return link_parse_msg(nlh, len, out);
 }
 
 int link_get(struct tc_conn *c, int ifindex, struct link_info *out,
 	     struct errmsg *err)
 {
 	char buf[LINK_MSG_MAX] __attribute__((aligned(4)));
-	struct link_reply r = { .out = out };
+	struct nl_one_reply r = { .parse = parse_link, .out = out };
 	struct nlmsghdr *nlh;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	nlh = link_build_get(buf, tc_conn_next_seq(c), ifindex);
-	ret = tc_conn_talk_ctx(c, nlh, on_link_msg, &r, ifindex, "get link",
+	ret = tc_conn_talk_ctx(c, nlh, nl_on_one_reply, &r, ifindex, "get link",
 			       err);
 	if (ret < 0 && r.malformed)
 		return errmsg_set(err, EBADMSG,

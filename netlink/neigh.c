@@ -100,48 +100,20 @@ int neigh_parse_msg(const struct nlmsghdr *nlh, size_t len,
 		    struct neigh_info *out)
 {
 	const struct ndmsg *ndm;
-	size_t plen;
-
-	memset(out, 0, sizeof(*out));
-	if (!nlh || len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
-	    nlh->nlmsg_len > len)
-		return -EBADMSG;
-	if (nlh->nlmsg_type != RTM_NEWNEIGH)
-		return -ENOMSG;
-	plen = mnl_nlmsg_get_payload_len(nlh);
-	if (plen < sizeof(*ndm))
-		return -EBADMSG;
-	ndm = mnl_nlmsg_get_payload(nlh);
-	out->state = ndm->ndm_state;
-	out->flags = ndm->ndm_flags;
-	if (nl_parse_attrs((const char *)ndm + MNL_ALIGN(sizeof(*ndm)),
-			   plen - MNL_ALIGN(sizeof(*ndm)), on_neigh_attr,
-			   out) != MNL_CB_OK)
-		return -EBADMSG;
-	return 0;
-}
-
-struct neigh_reply {
-	struct neigh_info *out;
-	bool found;
-	bool malformed;
-};
-
-static int on_neigh_msg(const struct nlmsghdr *nlh, void *data)
-{
-	struct neigh_reply *r = data;
 	int ret;
 
-	ret = neigh_parse_msg(nlh, nlh->nlmsg_len, r->out);
-	if (ret == -ENOMSG)
-		return MNL_CB_OK;
-	if (ret < 0) {
-		r->malformed = true;
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	r->found = true;
-	return MNL_CB_STOP;
+	memset(out, 0, sizeof(*out));
+	ndm = nl_msg_header(nlh, len, RTM_NEWNEIGH, sizeof(*ndm), &ret);
+	if (!ndm)
+		return ret;
+	out->state = ndm->ndm_state;
+	out->flags = ndm->ndm_flags;
+	return nl_parse_msg_attrs(nlh, sizeof(*ndm), on_neigh_attr, out);
+}
+
+static int parse_neigh(const struct nlmsghdr *nlh, size_t len, void *out)
+{
+	return neigh_parse_msg(nlh, len, out);
 }
 
 /* "<verb> neighbour <addr><tail>", the context of error lines. */
@@ -159,7 +131,7 @@ int neigh_get(struct tc_conn *c, int ifindex, int family, const void *addr,
 	      struct neigh_info *out, struct errmsg *err)
 {
 	char buf[NEIGH_MSG_MAX] __attribute__((aligned(4)));
-	struct neigh_reply r = { .out = out };
+	struct nl_one_reply r = { .parse = parse_neigh, .out = out };
 	char what[80];
 	struct nlmsghdr *nlh;
 	int ret;
@@ -171,7 +143,7 @@ int neigh_get(struct tc_conn *c, int ifindex, int family, const void *addr,
 				  "neighbour: address family %d is not IPv4 or IPv6",
 				  family);
 	describe(what, sizeof(what), "get", family, addr, "");
-	ret = tc_conn_talk_ctx(c, nlh, on_neigh_msg, &r, ifindex, what, err);
+	ret = tc_conn_talk_ctx(c, nlh, nl_on_one_reply, &r, ifindex, what, err);
 	if (ret < 0 && r.malformed)
 		return errmsg_set(err, EBADMSG,
 				  "%s: malformed RTM_NEWNEIGH in the kernel's answer",

@@ -107,26 +107,9 @@ enum nexthop_verdict nexthop_classify(int family, const void *addr,
 
 /* ---- asking the kernel ------------------------------------------------ */
 
-struct route_reply {
-	struct nexthop_route *out;
-	bool found;
-	bool malformed;
-};
-
-static int on_route_msg(const struct nlmsghdr *nlh, void *data)
+static int parse_route(const struct nlmsghdr *nlh, size_t len, void *out)
 {
-	struct route_reply *r = data;
-	int ret = nexthop_parse_route(nlh, nlh->nlmsg_len, r->out);
-
-	if (ret == -ENOMSG)
-		return MNL_CB_OK;
-	if (ret < 0) {
-		r->malformed = true;
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	r->found = true;
-	return MNL_CB_STOP;
+	return nexthop_parse_route(nlh, len, out);
 }
 
 /* The errors of a lookup that found no usable route: none at all, or an
@@ -144,7 +127,7 @@ static int route_lookup(struct tc_conn *c, int family, const void *addr,
 			int oif, struct nexthop_route *out, struct errmsg *err)
 {
 	char buf[NEXTHOP_REQ_MAX] __attribute__((aligned(4)));
-	struct route_reply r = { .out = out };
+	struct nl_one_reply r = { .parse = parse_route, .out = out };
 	struct errmsg local = { 0 };
 	struct nlmsghdr *nlh;
 	int ret;
@@ -156,7 +139,7 @@ static int route_lookup(struct tc_conn *c, int family, const void *addr,
 		return errmsg_set(err, EAFNOSUPPORT,
 				  "next hop: address family %d is not IPv4 or IPv6",
 				  family);
-	ret = tc_conn_talk_ctx(c, nlh, on_route_msg, &r, oif, "route lookup",
+	ret = tc_conn_talk_ctx(c, nlh, nl_on_one_reply, &r, oif, "route lookup",
 			       &local);
 	if (r.malformed)
 		return errmsg_set(err, EBADMSG,

@@ -60,25 +60,6 @@ struct nlmsghdr *nexthop_build_addr_dump(void *buf, uint32_t seq, int family)
 	return nlh;
 }
 
-/* The checks every parser starts with; the payload of at least `hdr`
- * bytes, or NULL with *ret set. */
-static const void *payload_of(const struct nlmsghdr *nlh, size_t len,
-			      uint16_t type, size_t hdr, int *ret)
-{
-	*ret = -EBADMSG;
-	if (!nlh || len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
-	    nlh->nlmsg_len > len)
-		return NULL;
-	if (nlh->nlmsg_type != type) {
-		*ret = -ENOMSG;
-		return NULL;
-	}
-	if (mnl_nlmsg_get_payload_len(nlh) < hdr)
-		return NULL;
-	*ret = 0;
-	return mnl_nlmsg_get_payload(nlh);
-}
-
 static bool put_gateway(struct nexthop_route *out, int family,
 			const void *addr, size_t n)
 {
@@ -143,7 +124,7 @@ int nexthop_parse_route(const struct nlmsghdr *nlh, size_t len,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	rtm = payload_of(nlh, len, RTM_NEWROUTE, sizeof(*rtm), &ret);
+	rtm = nl_msg_header(nlh, len, RTM_NEWROUTE, sizeof(*rtm), &ret);
 	if (!rtm)
 		return ret;
 	out->family = rtm->rtm_family;
@@ -151,11 +132,7 @@ int nexthop_parse_route(const struct nlmsghdr *nlh, size_t len,
 	out->type = rtm->rtm_type;
 	out->scope = rtm->rtm_scope;
 	out->table = rtm->rtm_table;
-	if (nl_parse_attrs((const char *)rtm + MNL_ALIGN(sizeof(*rtm)),
-			   mnl_nlmsg_get_payload_len(nlh) -
-			   MNL_ALIGN(sizeof(*rtm)), on_route_attr, out) != MNL_CB_OK)
-		return -EBADMSG;
-	return 0;
+	return nl_parse_msg_attrs(nlh, sizeof(*rtm), on_route_attr, out);
 }
 
 struct addr_attrs {
@@ -202,7 +179,7 @@ int nexthop_parse_addr(const struct nlmsghdr *nlh, size_t len,
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	ifa = payload_of(nlh, len, RTM_NEWADDR, sizeof(*ifa), &ret);
+	ifa = nl_msg_header(nlh, len, RTM_NEWADDR, sizeof(*ifa), &ret);
 	if (!ifa)
 		return ret;
 	out->family = ifa->ifa_family;
@@ -210,11 +187,7 @@ int nexthop_parse_addr(const struct nlmsghdr *nlh, size_t len,
 	out->ifindex = ifa->ifa_index;
 	if (out->prefixlen > 8 * addr_size(out->family))
 		return -EBADMSG;
-	if (nl_parse_attrs((const char *)ifa + MNL_ALIGN(sizeof(*ifa)),
-			   mnl_nlmsg_get_payload_len(nlh) -
-			   MNL_ALIGN(sizeof(*ifa)), on_addr_attr, &a) != MNL_CB_OK)
-		return -EBADMSG;
-	return 0;
+	return nl_parse_msg_attrs(nlh, sizeof(*ifa), on_addr_attr, &a);
 }
 
 bool nexthop_prefix_covers(int family, const uint8_t *prefix,

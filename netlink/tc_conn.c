@@ -173,6 +173,54 @@ int nl_parse_attrs(const void *start, size_t len,
 	return MNL_CB_OK;
 }
 
+const void *nl_msg_header(const struct nlmsghdr *nlh, size_t len,
+			  uint16_t type, size_t hdr_size, int *ret)
+{
+	*ret = -EBADMSG;
+	if (!nlh || len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
+	    nlh->nlmsg_len > len)
+		return NULL;
+	if (nlh->nlmsg_type != type) {
+		*ret = -ENOMSG;
+		return NULL;
+	}
+	if (mnl_nlmsg_get_payload_len(nlh) < hdr_size)
+		return NULL;
+	*ret = 0;
+	return mnl_nlmsg_get_payload(nlh);
+}
+
+int nl_parse_msg_attrs(const struct nlmsghdr *nlh, size_t hdr_size,
+		       int (*cb)(const struct nlattr *attr, void *data),
+		       void *data)
+{
+	const char *payload = mnl_nlmsg_get_payload(nlh);
+	size_t plen = mnl_nlmsg_get_payload_len(nlh);
+
+	if (plen <= MNL_ALIGN(hdr_size)) /* no attributes, or only padding */
+		return 0;
+	if (nl_parse_attrs(payload + MNL_ALIGN(hdr_size),
+			   plen - MNL_ALIGN(hdr_size), cb, data) != MNL_CB_OK)
+		return -EBADMSG;
+	return 0;
+}
+
+int nl_on_one_reply(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_one_reply *r = data;
+	int ret = r->parse(nlh, nlh->nlmsg_len, r->out);
+
+	if (ret == -ENOMSG)
+		return MNL_CB_OK;
+	if (ret < 0) {
+		r->malformed = true;
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	r->found = true;
+	return MNL_CB_STOP;
+}
+
 bool nl_frames_ok(const void *buf, size_t len)
 {
 	const struct nlmsghdr *nlh;

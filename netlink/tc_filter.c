@@ -81,19 +81,12 @@ int tc_parse_filter_msg(const struct nlmsghdr *nlh, size_t len,
 {
 	struct filter_attrs fa = { .out = out };
 	const struct tcmsg *tcm;
-	size_t plen;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (!nlh || len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) ||
-	    nlh->nlmsg_len > len)
-		return -EBADMSG;
-	if (nlh->nlmsg_type != RTM_NEWTFILTER)
-		return -ENOMSG;
-	plen = mnl_nlmsg_get_payload_len(nlh);
-	if (plen < sizeof(*tcm))
-		return -EBADMSG;
-
-	tcm = mnl_nlmsg_get_payload(nlh);
+	tcm = nl_msg_header(nlh, len, RTM_NEWTFILTER, sizeof(*tcm), &ret);
+	if (!tcm)
+		return ret;
 	out->parent = tcm->tcm_parent;
 	out->handle = tcm->tcm_handle;
 	out->prio = TC_H_MAJ(tcm->tcm_info) >> 16;
@@ -101,9 +94,7 @@ int tc_parse_filter_msg(const struct nlmsghdr *nlh, size_t len,
 
 	/* Kernels put TCA_KIND first, but nothing requires it: look at the
 	 * options only once the whole top level is known. */
-	if (nl_parse_attrs((const char *)tcm + MNL_ALIGN(sizeof(*tcm)),
-			   plen - MNL_ALIGN(sizeof(*tcm)), on_filter_attr,
-			   &fa) != MNL_CB_OK)
+	if (nl_parse_msg_attrs(nlh, sizeof(*tcm), on_filter_attr, &fa) < 0)
 		return -EBADMSG;
 	if (fa.options && strcmp(out->kind, "bpf") == 0 &&
 	    nl_parse_attrs(mnl_attr_get_payload(fa.options),

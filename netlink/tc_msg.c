@@ -85,7 +85,11 @@ struct nlmsghdr *tc_build_bpf_filter(void *buf, uint32_t seq, int ifindex,
 	opts->nla_type &= ~NLA_F_NESTED;
 	mnl_attr_put_u32(nlh, TCA_BPF_FD, (uint32_t)prog_fd);
 	if (name && name[0]) {
-		n = strnlen(name, BPF_NAME_MAX);
+		/* strnlen() by hand: with LTO gcc sees a caller's shorter
+		 * buffer and warns that the bound exceeds it (it is a
+		 * bound, not a size). */
+		for (n = 0; n < BPF_NAME_MAX && name[n]; n++)
+			;
 		memcpy(bounded, name, n);
 		bounded[n] = '\0';
 		mnl_attr_put(nlh, TCA_BPF_NAME, n + 1, bounded);

@@ -24,6 +24,25 @@ need_root() {
 	fi
 }
 
+# fault_points N: the calls (1..N) a fault sweep injects into, one a line.
+# Every one by default; with TCSTEER_FAULT_STRIDE=K (the sanitizer pass of
+# dev.sh) every K-th from the first, and the last, so that a sweep under
+# ASan stays within the suite's time while the plain pass covers each call.
+fault_points() {
+	local n=$1 k=${TCSTEER_FAULT_STRIDE:-1} i
+	for ((i = 1; i <= n; i += k)); do echo "$i"; done
+	if [ "$n" -gt 0 ] && [ $(((n - 1) % k)) != 0 ]; then echo "$n"; fi
+}
+
+# fault_scope: how the sweep's ok line names the calls it injected into.
+fault_scope() {
+	if [ "${TCSTEER_FAULT_STRIDE:-1}" -gt 1 ]; then
+		echo "one in ${TCSTEER_FAULT_STRIDE} and the last"
+	else
+		echo "each"
+	fi
+}
+
 # Mount bpffs on /sys/fs/bpf if it is not there yet (tests need it).
 ensure_bpffs() {
 	if ! mountpoint -q /sys/fs/bpf; then

@@ -160,7 +160,7 @@ sweep() {
 	local sc=$1 errno=$2 n i rc out lines bad=0
 	count_calls "$sc"
 	n=$NCALLS
-	for ((i = 1; i <= n; i++)); do
+	for i in $(fault_points "$n"); do
 		rc=0
 		out=$(straced -e trace="$sc" -e inject="$sc:error=$errno:when=$i" -- \
 			attach dev "$DEV" object "$ALT" 2>&1 >/dev/null) || rc=$?
@@ -201,7 +201,7 @@ sweep() {
 			BASE=$(ours)
 		fi
 	done
-	if [ "$bad" = 0 ]; then ok "$sc: $n calls, $errno injected into each"; fi
+	if [ "$bad" = 0 ]; then ok "$sc: $n calls, $errno injected into $(fault_scope)"; fi
 }
 
 sweep bpf EINTR

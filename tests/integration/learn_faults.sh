@@ -75,7 +75,7 @@ sweep_add() {
 	local sc=$1 errno=$2 n i rc out st bad=0
 	n=$(count "$sc" "${ADD[@]}")
 	ts "${DEL[@]}"
-	for ((i = 1; i <= n; i++)); do
+	for i in $(fault_points "$n"); do
 		rc=0
 		out=$(straced -e trace="$sc" -e inject="$sc:error=$errno:when=$i" -- "${ADD[@]}" \
 			2>&1 >/dev/null) || rc=$?
@@ -96,14 +96,14 @@ sweep_add() {
 		ts "${DEL[@]}" 2>/dev/null || true
 		[ "$(state)" = "0 0 0" ] || { fail "add $sc #$i: del after it left $(state)"; bad=1; }
 	done
-	if [ "$bad" = 0 ]; then ok "route add ... learn: $sc: $n calls, $errno injected into each"; fi
+	if [ "$bad" = 0 ]; then ok "route add ... learn: $sc: $n calls, $errno injected into $(fault_scope)"; fi
 }
 
 sweep_del() {
 	local sc=$1 errno=$2 n i rc out st bad=0
 	ts "${ADD[@]}"
 	n=$(count "$sc" "${DEL[@]}")
-	for ((i = 1; i <= n; i++)); do
+	for i in $(fault_points "$n"); do
 		ts "${ADD[@]}"
 		rc=0
 		out=$(straced -e trace="$sc" -e inject="$sc:error=$errno:when=$i" -- "${DEL[@]}" \
@@ -130,7 +130,7 @@ sweep_del() {
 		[ "$rc" = 1 ] && echo "# del $sc #$i $errno: $out ($st)"
 		ts "${DEL[@]}" 2>/dev/null || true
 	done
-	if [ "$bad" = 0 ]; then ok "route del of a learn route: $sc: $n calls, $errno injected into each"; fi
+	if [ "$bad" = 0 ]; then ok "route del of a learn route: $sc: $n calls, $errno injected into $(fault_scope)"; fi
 }
 
 for sc in bpf sendto recvmsg; do

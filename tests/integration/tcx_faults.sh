@@ -60,7 +60,7 @@ sweep() {
 	$setup
 	in_ns "$H" env "$NOLEAK" strace -qq -o "$WORK/trace" -e trace=bpf "$TCSTEER" "$@" 2>/dev/null
 	n=$(grep -c '^bpf(' "$WORK/trace")
-	for ((i = 1; i <= n; i++)); do
+	for i in $(fault_points "$n"); do
 		$setup
 		before=$(state)
 		rc=0 left=no
@@ -93,7 +93,7 @@ sweep() {
 		fi
 		[ "$rc" = 1 ] && echo "# $name bpf #$i: $out"
 	done
-	[ "$bad" = 0 ] && ok "$name: $n bpf() calls, EIO injected into each"
+	[ "$bad" = 0 ] && ok "$name: $n bpf() calls, EIO injected into $(fault_scope)"
 }
 # The hook at each start: tcsteer's link first, running the built-in
 # program (tf_next behind it); or tcsteer's clsact filter.
