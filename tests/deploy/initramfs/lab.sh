@@ -127,7 +127,10 @@ listener() {
 # probes CLIENT_NS: "ping4 ping6 tcp4 tcp6" results, each OK or FAIL, run
 # at once. A ping probe passes when all 3 echo requests are answered after
 # one warm-up request (an unresolved next hop loses the first packet),
-# fails when none is; a TCP probe when the banner arrives.
+# fails when none is; a TCP probe when the banner arrives, given time for
+# two SYN retransmissions (1 s and 3 s after the first: under TCG a first
+# SYN that meets an unresolved neighbour on the way is lost, and its
+# retransmission may be too).
 probe_ping() {
 	in_ns "$1" ping "-$2" -c 1 -W 2 "$3" >/dev/null 2>&1
 	_got=$(in_ns "$1" ping "-$2" -c 3 -i 0.3 -W 3 "$3" 2>/dev/null |
@@ -139,7 +142,7 @@ probe_ping() {
 	esac
 }
 probe_tcp() {
-	_r=$(in_ns "$1" timeout 8 nc -w 3 "$2" "$LISTEN_PORT" </dev/null 2>/dev/null)
+	_r=$(in_ns "$1" timeout 10 nc -w 6 "$2" "$LISTEN_PORT" </dev/null 2>/dev/null)
 	[ "$_r" = "$LISTEN_BANNER" ] && echo OK || echo FAIL
 }
 probes() {
