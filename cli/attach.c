@@ -355,7 +355,7 @@ static int attach_tcx(const struct cmd *c, struct state *s, struct tc_conn *conn
 	}
 }
 
-int run_attach(const struct cmd *c, struct errmsg *err)
+int run_attach(const struct cmd *c, struct attached *done, struct errmsg *err)
 {
 	char table[IF_NAMESIZE];
 	enum attach_mode mode;
@@ -391,6 +391,10 @@ int run_attach(const struct cmd *c, struct errmsg *err)
 		    replace_filter(s, conn, &hs, p, err);
 	if (!r && (hs.tcx.count || mode == MODE_TCX))
 		warn_if_shadowed(s, conn, c->ifindex, c->hook, c->dev);
+	if (!r && done) {
+		done->prog_id = p->id;
+		snprintf(done->table, sizeof(done->table), "%s", p->table);
+	}
 	hook_scan_free(&hs);
 	return r;
 }

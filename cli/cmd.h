@@ -81,7 +81,15 @@ int cmd_parse(struct cmd *c, int argc, char **argv, struct errmsg *err);
 /* Run one parsed command. */
 int cmd_run(const struct cmd *c, struct errmsg *err);
 
-int run_attach(const struct cmd *c, struct errmsg *err);
+/* What run_attach left on the hook: the program and the table it uses
+ * ("" for none). */
+struct attached {
+	uint32_t prog_id;
+	char table[IF_NAMESIZE];
+};
+
+/* done may be NULL; it is filled on success outside --dry-run. */
+int run_attach(const struct cmd *c, struct attached *done, struct errmsg *err);
 int run_detach(const struct cmd *c, struct errmsg *err);
 int run_show(const struct cmd *c, struct errmsg *err);
 int run_route_add(const struct cmd *c, struct errmsg *err);

@@ -154,7 +154,7 @@ static int attach_learner(struct state *s, struct tc_conn *conn, const struct st
 		return 0;
 	}
 	c.mode = mode;
-	return hook_free_for(s, conn, t, c.ifindex, c.dev, err) ?: run_attach(&c, err);
+	return hook_free_for(s, conn, t, c.ifindex, c.dev, err) ?: run_attach(&c, NULL, err);
 }
 
 static int detach_learner(const struct learn_hook *h, struct errmsg *err)
@@ -267,7 +267,7 @@ static int dry_run_learners(const struct cmd *c, struct errmsg *err)
 		if (!r) {
 			printf("# and, for the learn routes of table %s, the learner on %s "
 			       "ingress:\n", table, a.dev);
-			r = run_attach(&a, err);
+			r = run_attach(&a, NULL, err);
 		}
 	}
 	return r;
@@ -275,29 +275,32 @@ static int dry_run_learners(const struct cmd *c, struct errmsg *err)
 
 int learn_attach(const struct cmd *c, struct errmsg *err)
 {
+	struct attached done = { 0 };
 	struct steer_table t;
 	struct tc_conn *conn;
 	struct state *s;
-	uint32_t id;
 	int r;
 
 	/* Nothing before run_attach: its first steps (the tcx probe) must
 	 * come first. The learner itself, attached by hand, changes
 	 * nothing else. */
-	r = run_attach(c, err);
+	r = run_attach(c, &done, err);
 	if (r || (c->program && !strcmp(c->program, STEER_PROG_LEARN)))
 		return r;
 	if (g_opts.dry_run)
 		return dry_run_learners(c, err);
 	r = session_open(STATE_WRITE, &conn, &s, err);
-	if (r || steering_table_of(s, conn, c->ifindex, c->hook, &t, &id))
+	/* The usual attach (a table that never had a learn route) costs one
+	 * access() here: a batch of many attaches scans no hook again. */
+	if (r || !done.table[0] || !learn_table_may_learn(s, done.table) ||
+	    table_open_pinned(s, done.table, &t, NULL))
 		return r;
 	if (has_learn_routes(&t)) {
 		/* A steering program loaded now (the hook's was replaced)
 		 * gets this tcsteer's lookup (the jump's contract is the
 		 * program's); one that was kept keeps what runs, and only
 		 * what is missing is made. */
-		r = learn_enable(s, &t, 0, program_loaded_here(id), err) ?:
+		r = learn_enable(s, &t, 0, program_loaded_here(done.prog_id), err) ?:
 		    learn_sync(s, conn, &t, NULL, 0, LEARN_SYNC_ALL, err);
 		if (r)
 			errmsg_prefix(err, "attached, but the learn routes of table %s are not "
@@ -473,7 +476,7 @@ int learn_dry_run(const struct cmd *c, struct errmsg *err)
 		r = learner_cmd(table, (uint32_t)c->learn_ifindex[i], &a, err);
 		if (!r) {
 			printf("# the learner on %s ingress:\n", a.dev);
-			r = run_attach(&a, err);
+			r = run_attach(&a, NULL, err);
 		}
 	}
 	return r;

@@ -51,6 +51,18 @@ static int lru_pin_path(struct state *s, const struct steer_table *t, char *out,
 	return strfmt(out, len, "%s/%s", dir, STEER_MAP_FLOW_LRU) ? -ENAMETOOLONG : 0;
 }
 
+bool learn_table_may_learn(struct state *s, const char *name)
+{
+	char dir[STATE_PATH_MAX], path[STATE_PATH_MAX];
+
+	if (!s->root.found)
+		return false;       /* no bpffs: nothing pinned, no learn route */
+	if (table_dir(s, name, dir, sizeof(dir)) ||
+	    strfmt(path, sizeof(path), "%s/%s", dir, STEER_MAP_FLOWS))
+		return true;        /* cannot tell: look */
+	return access(path, F_OK) == 0 || errno != ENOENT;
+}
+
 int learn_flow_table(struct state *s, const struct steer_table *t, struct errmsg *err)
 {
 	uint32_t id = slot_id(t->flows);

@@ -78,6 +78,11 @@ int learn_table_users(struct state *s, const struct steer_table *t, bool learner
  * whichever table. */
 int learn_all_learners(struct state *s, struct learn_hook *out, size_t max, size_t *n);
 
+/* Could table `name` have learn routes? false only when it has no pinned
+ * flow-table slot (steer_flows): the first learn route makes one, and it
+ * stays. One access(), for the attaches that need not open the table. */
+bool learn_table_may_learn(struct state *s, const char *name);
+
 /* The pinned table whose routes program prog_fd uses: 0 and *t open, or
  * -ENOENT. */
 int learn_table_of_prog(struct state *s, int prog_fd, struct steer_table *t);
