@@ -185,7 +185,12 @@ oneshot() {
 	return 0
 }
 
-cleanup_pins() { rm -rf /sys/fs/bpf/tcsteer/"$DEP_ID"* 2>/dev/null || true; }
+# The tables detach keeps (their routes outlive it, by design), in the
+# host namespace's state directory, and any of the 0.1 layout.
+cleanup_pins() {
+	rm -rf /sys/fs/bpf/tcsteer/netns/*/table-"$DEP_ID"* \
+		/sys/fs/bpf/tcsteer/"$DEP_ID"* 2>/dev/null || true
+}
 at_exit cleanup_pins
 
 at_exit drop_far_ends
