@@ -24,6 +24,14 @@ need_root() {
 	fi
 }
 
+# need_tool CMD: skip the test (exit 77) where CMD is not installed.
+need_tool() {
+	if ! command -v "$1" >/dev/null; then
+		echo "SKIP $T_NAME: needs $1"
+		exit 77
+	fi
+}
+
 # fault_points N: the calls (1..N) a fault sweep injects into, one a line.
 # Every one by default; with TCSTEER_FAULT_STRIDE=K (the sanitizer pass of
 # dev.sh) every K-th from the first, and the last, so that a sweep under

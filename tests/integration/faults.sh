@@ -35,10 +35,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 ensure_bpffs
-if ! command -v strace >/dev/null; then
-	echo "SKIP $T_NAME: needs strace"
-	exit 77
-fi
+need_tool strace
 
 ALT=$TCSTEER_BUILD/tests/integration/steer_alt.o
 NLBUF=$TCSTEER_BUILD/tests/integration/faults_nlbuf

@@ -14,10 +14,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 ensure_bpffs
-if ! command -v strace >/dev/null; then
-	echo "SKIP $T_NAME: needs strace"
-	exit 77
-fi
+need_tool strace
 
 two_hosts 10.96.0
 VIP=10.95.0.5

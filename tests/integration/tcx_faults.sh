@@ -17,10 +17,7 @@
 . "$(dirname "$0")/route_topo.sh"
 need_root
 ensure_bpffs
-if ! command -v strace >/dev/null; then
-	echo "SKIP $T_NAME: needs strace"
-	exit 77
-fi
+need_tool strace
 : "${TCSTEER_TCX_FOREIGN:?TCSTEER_TCX_FOREIGN must point at tcx_foreign (ctest sets it)}"
 ALT=$TCSTEER_BUILD/tests/integration/steer_alt.o
 WORK=$(mktemp -d)
